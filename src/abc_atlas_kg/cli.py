@@ -1,0 +1,138 @@
+"""The `abc-kg` command line: a click group with one command per job.
+
+Data goes to files or stdout; messages, logs and errors go to stderr. Exit codes: 0 ok, 1 invalid input,
+2 usage error, 3 SHACL non-conformance, 4 fetch failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import __version__, pipeline, registry, validate, write
+from .errors import AbcKgError, ExitCode
+from .vocab import DEFAULT_BASE_IRI
+
+
+class _Group(click.Group):
+    """Turns abc-kg's own errors into one clear message and an exit code; tracebacks only with --verbose."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AbcKgError as err:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(int(err.exit_code))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="abc-kg")
+@click.option("-v", "--verbose", is_flag=True, help="Log each stage and show tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Export Allen Brain Cell Atlas taxonomies as SHACL-validated linked data."""
+    ctx.obj = {"verbose": verbose}
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="abc-kg: %(message)s", stream=sys.stderr
+    )
+
+
+def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in write.WRITERS]
+    if unknown or not names:
+        raise click.BadParameter(f"choose from {', '.join(write.formats())} (got {value!r})")
+    return names
+
+
+@main.command()
+@click.argument("taxonomy")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder laid out like the ABC bucket (metadata/<directory>/<release>/...). Default: the bundled sample.",
+)
+@click.option("--release", help="Release (directory version) to export. Default: the newest one present.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Output folder; files go to <out>/<taxonomy>/<release>/.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(write.formats()),
+    show_default=True,
+    callback=_formats,
+    help="Comma-separated output formats.",
+)
+@click.option(
+    "--base-iri",
+    default=DEFAULT_BASE_IRI,
+    show_default=True,
+    help="Base of cell-set and level IRIs: {base}{accession}/{label}.",
+)
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
+def export(
+    taxonomy: str,
+    source: Path | None,
+    release: str | None,
+    out: Path,
+    formats: list[str],
+    base_iri: str,
+    no_validate: bool,
+) -> None:
+    """Export TAXONOMY (an id from `abc-kg taxonomies`, or its accession) to RDF."""
+    result = pipeline.export(taxonomy, source, out, formats, base_iri, release, check=not no_validate)
+    t = result.taxonomy
+    click.echo(
+        f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
+        f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {result.triples} triples",
+        err=True,
+    )
+    for path in result.files:
+        click.echo(str(path))
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def validate_files(files: tuple[Path, ...]) -> None:
+    """Check RDF FILES (.ttl, .nt, .nq, .jsonld, .trig, .rdf) against the shapes; exit 0 only if all conform."""
+    failed = 0
+    for path in files:
+        try:
+            fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+            if fmt is None:
+                raise ValueError(f"unknown RDF file extension {path.suffix!r}")
+            quads = list(ox.parse(path=str(path), format=fmt))
+        except (ValueError, SyntaxError, OSError) as err:
+            click.echo(f"{path}: cannot be parsed: {err}", err=True)
+            failed += 1
+            continue
+        report = validate.validate(quads)
+        if report.conforms:
+            click.echo(f"{path}: conforms ({len(quads)} triples)", err=True)
+        else:
+            failed += 1
+            click.echo(f"{path}: does not conform ({len(report.violations)} result(s))\n{report.text()}", err=True)
+    if failed:
+        sys.exit(int(ExitCode.NOT_CONFORMING))
+
+
+@main.command()
+def taxonomies() -> None:
+    """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
+    rows = [("id", "accession", "species (NCBITaxon)", "directory", "releases")]
+    for spec in registry.taxonomies().values():
+        rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.releases)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

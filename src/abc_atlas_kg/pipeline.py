@@ -1,0 +1,73 @@
+"""The export pipeline, stage by stage: source → model → convert → validate → write."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import convert, model, registry, source, validate, write
+from .errors import NotConformingError, UsageError
+from .resources import sample_root
+from .vocab import DEFAULT_BASE_IRI
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    taxonomy: model.Taxonomy
+    triples: int
+    files: list[Path]
+
+
+def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None) -> str:
+    """The requested release, or else the newest release of the registry that `root` holds."""
+    present = source.available_releases(root, spec.directory)
+    if release is not None:
+        if release not in present:
+            raise UsageError(
+                f"{spec.id} release {release} is not in {root / 'metadata' / spec.directory}"
+                f" (present: {', '.join(present) or 'none'})"
+            )
+        return release
+    known = [r for r in present if r in spec.releases]
+    if not known:
+        raise UsageError(
+            f"no release of {spec.id} ({', '.join(spec.releases)}) under {root / 'metadata' / spec.directory}"
+        )
+    return known[-1]
+
+
+def load_taxonomy(taxonomy_id: str, root: Path | None = None, release: str | None = None) -> model.Taxonomy:
+    spec = registry.get(taxonomy_id)
+    root = root if root is not None else sample_root()
+    chosen = choose_release(spec, root, release)
+    log.info("reading %s release %s from %s", spec.id, chosen, root)
+    return model.build(spec, source.read_release(root, spec.directory, chosen))
+
+
+def export(
+    taxonomy_id: str,
+    root: Path | None = None,
+    out: Path = Path("output"),
+    formats: list[str] | None = None,
+    base_iri: str = DEFAULT_BASE_IRI,
+    release: str | None = None,
+    check: bool = True,
+) -> ExportResult:
+    taxonomy = load_taxonomy(taxonomy_id, root, release)
+    triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
+    log.info("converted %s: %d triples", taxonomy.accession, len(triples))
+    if check:
+        report = validate.validate(triples)
+        if not report.conforms:
+            raise NotConformingError(
+                f"{taxonomy.id} release {taxonomy.release} does not conform to the SHACL shapes "
+                f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
+            )
+        log.info("SHACL: %s conforms", taxonomy.accession)
+    graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
+    folder = out / taxonomy.id / taxonomy.release
+    files = write.write_all(triples, graph, folder, taxonomy.accession, formats or write.formats())
+    return ExportResult(taxonomy, len(triples), files)

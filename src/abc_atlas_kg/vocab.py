@@ -1,0 +1,97 @@
+"""Namespaces and the terms abc-kg emits: established vocabularies first, the project's own (`akg:`) for the rest.
+
+The project vocabulary is defined, with a label and a definition for every term, in `ontology/abc-atlas-kg.ttl`;
+a test keeps this module and that file in step.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+AKG = "https://w3id.org/abc-atlas-kg/vocab/"
+OBO = "http://purl.obolibrary.org/obo/"  # OBO PURLs are http, not https
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+PROV = "http://www.w3.org/ns/prov#"
+SH = "http://www.w3.org/ns/shacl#"
+
+PREFIXES = {
+    "akg": AKG,
+    "dcat": DCAT,
+    "dcterms": DCTERMS,
+    "obo": OBO,
+    "owl": OWL,
+    "prov": PROV,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "skos": SKOS,
+    "xsd": XSD,
+}
+
+# Default base of cell-set and level IRIs: {base}{taxonomy accession}/{label}, as BICAN's PURLs use.
+DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"
+# Canonical home of the ABC tables; names source files in provenance.
+ABC_BUCKET_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"
+
+
+class A:
+    """The project vocabulary (akg:)."""
+
+    Level = NamedNode(AKG + "Level")
+    HierarchyLevel = NamedNode(AKG + "HierarchyLevel")
+    Facet = NamedNode(AKG + "Facet")
+    Cluster = NamedNode(AKG + "Cluster")
+    SourceFile = NamedNode(AKG + "SourceFile")
+    level = NamedNode(AKG + "level")
+    parentLevel = NamedNode(AKG + "parentLevel")
+    rank = NamedNode(AKG + "rank")
+    order = NamedNode(AKG + "order")
+    color = NamedNode(AKG + "color")
+    cellCount = NamedNode(AKG + "cellCount")
+    clusterAlias = NamedNode(AKG + "clusterAlias")
+    memberOf = NamedNode(AKG + "memberOf")
+    md5 = NamedNode(AKG + "md5")
+
+
+class V:
+    """Established vocabulary: OBO (PCL, RO), SKOS, RDF(S), Dublin Core, DCAT, PROV, XSD."""
+
+    type = NamedNode(RDF + "type")
+    label = NamedNode(RDFS + "label")
+    CellSet = NamedNode(OBO + "PCL_0010001")  # "cell set" / taxonomy node
+    TaxonomyClass = NamedNode(OBO + "PCL_0010002")
+    subClusterOf = NamedNode(OBO + "RO_0015003")
+    inTaxon = NamedNode(OBO + "RO_0002162")
+    Concept = NamedNode(SKOS + "Concept")
+    ConceptScheme = NamedNode(SKOS + "ConceptScheme")
+    prefLabel = NamedNode(SKOS + "prefLabel")
+    notation = NamedNode(SKOS + "notation")
+    broader = NamedNode(SKOS + "broader")
+    inScheme = NamedNode(SKOS + "inScheme")
+    topConceptOf = NamedNode(SKOS + "topConceptOf")
+    identifier = NamedNode(DCTERMS + "identifier")
+    title = NamedNode(DCTERMS + "title")
+    description = NamedNode(DCTERMS + "description")
+    hasVersion = NamedNode(DCTERMS + "hasVersion")
+    isPartOf = NamedNode(DCTERMS + "isPartOf")
+    Dataset = NamedNode(DCAT + "Dataset")
+    Distribution = NamedNode(DCAT + "Distribution")
+    downloadURL = NamedNode(DCAT + "downloadURL")
+    byteSize = NamedNode(DCAT + "byteSize")
+    Entity = NamedNode(PROV + "Entity")
+    Activity = NamedNode(PROV + "Activity")
+    SoftwareAgent = NamedNode(PROV + "SoftwareAgent")
+    wasDerivedFrom = NamedNode(PROV + "wasDerivedFrom")
+    wasGeneratedBy = NamedNode(PROV + "wasGeneratedBy")
+    used = NamedNode(PROV + "used")
+    wasAssociatedWith = NamedNode(PROV + "wasAssociatedWith")
+    integer = NamedNode(XSD + "integer")
+
+
+def ncbi_taxon(taxon_id: str) -> NamedNode:
+    return NamedNode(f"{OBO}NCBITaxon_{taxon_id}")
