@@ -105,8 +105,11 @@ def export(
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def validate_files(files: tuple[Path, ...]) -> None:
-    """Check RDF FILES (.ttl, .nt, .nq, .jsonld, .trig, .rdf) against the shapes; exit 0 only if all conform."""
-    failed = 0
+    """Check RDF FILES (.ttl, .nt, .nq, .jsonld, .trig, .rdf) against the shapes; exit 0 only if all conform.
+
+    Exit 3 if any file does not conform, else 1 if any file cannot be parsed.
+    """
+    unparsable = not_conforming = 0
     for path in files:
         try:
             fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
@@ -115,16 +118,18 @@ def validate_files(files: tuple[Path, ...]) -> None:
             quads = list(ox.parse(path=str(path), format=fmt))
         except (ValueError, SyntaxError, OSError) as err:
             click.echo(f"{path}: cannot be parsed: {err}", err=True)
-            failed += 1
+            unparsable += 1
             continue
         report = validate.validate(quads)
         if report.conforms:
             click.echo(f"{path}: conforms ({len(quads)} triples)", err=True)
         else:
-            failed += 1
+            not_conforming += 1
             click.echo(f"{path}: does not conform ({len(report.violations)} result(s))\n{report.text()}", err=True)
-    if failed:
+    if not_conforming:
         sys.exit(int(ExitCode.NOT_CONFORMING))
+    if unparsable:
+        sys.exit(int(ExitCode.INVALID_INPUT))
 
 
 @main.command()

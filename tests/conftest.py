@@ -1,0 +1,95 @@
+"""Shared helpers: run the real CLI, export once per session, load outputs into a real RDF store."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner, Result
+
+from abc_atlas_kg.cli import main
+from abc_atlas_kg.resources import sample_root
+
+FIXTURES = Path(__file__).parent / "fixtures"
+COMPLETE = FIXTURES / "wmb-complete"  # all four tables, release 20231215
+COMPLETE_RELEASE = COMPLETE / "metadata" / "WMB-taxonomy" / "20231215"
+SAMPLE = sample_root()  # the real sample shipped with the package, release 20230830
+SAMPLE_RELEASE = SAMPLE / "metadata" / "WMB-taxonomy" / "20230830"
+FORMATS = ("ttl", "nt", "nq", "jsonld")
+
+PREFIXES = """
+PREFIX akg: <https://w3id.org/abc-atlas-kg/vocab/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX obo: <http://purl.obolibrary.org/obo/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@dataclass(frozen=True)
+class Export:
+    folder: Path
+    accession: str = "CCN20230722"
+
+    def file(self, fmt: str) -> Path:
+        return self.folder / f"{self.accession}.{fmt}"
+
+    def store(self, fmt: str = "nt") -> ox.Store:
+        return load_store(self.file(fmt))
+
+
+def load_store(path: Path) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
+    return store
+
+
+def select(store: ox.Store, query: str, **bindings: str) -> list[dict[str, str]]:
+    """Run a SELECT over the union of all graphs; values come back as plain strings."""
+    substitutions = {ox.Variable(k): ox.Literal(v) for k, v in bindings.items()}
+    results = store.query(PREFIXES + query, use_default_graph_as_union=True, substitutions=substitutions)
+    return [{var.value: sol[var].value for var in results.variables if sol[var] is not None} for sol in results]
+
+
+def export_to(out: Path, *args: str | Path) -> Result:
+    result = run("export", "WMB-taxonomy", "--out", out, *args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def sample_export(tmp_path_factory: pytest.TempPathFactory) -> Export:
+    out = tmp_path_factory.mktemp("sample-out")
+    export_to(out)
+    return Export(out / "WMB-taxonomy" / "20230830")
+
+
+@pytest.fixture(scope="session")
+def complete_export(tmp_path_factory: pytest.TempPathFactory) -> Export:
+    out = tmp_path_factory.mktemp("complete-out")
+    export_to(out, "--source", COMPLETE)
+    return Export(out / "WMB-taxonomy" / "20231215")
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
+    """Copy the complete fixture and rewrite one of its files' text; returns the new --source root."""
+
+    def make(file_name: str, edit: Callable[[str], str]) -> Path:
+        root = tmp_path / "bucket"
+        shutil.copytree(COMPLETE, root)
+        target = root / COMPLETE_RELEASE.relative_to(COMPLETE) / file_name
+        target.write_text(edit(target.read_text(encoding="utf-8")), encoding="utf-8")
+        return root
+
+    return make

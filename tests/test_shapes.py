@@ -1,0 +1,371 @@
+"""Every SHACL constraint rejects a graph that breaks it, and accepts the unbroken export.
+
+Each case starts from the complete fixture's export, breaks one thing with a SPARQL UPDATE, and expects pyshacl
+(through abc_atlas_kg.validate) to report it at the right focus node and path.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from conftest import PREFIXES, Export
+
+from abc_atlas_kg.validate import validate
+
+T = "https://purl.brain-bican.org/taxonomy/CCN20230722/"
+TAXONOMY = "https://purl.brain-bican.org/taxonomy/CCN20230722"
+SOURCE = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/metadata/WMB-taxonomy/20231215/cluster.csv"
+ACTIVITY = f"{T}release/20231215/export"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+AKG = "https://w3id.org/abc-atlas-kg/vocab/"
+
+# (case id, SPARQL update, focus node, result path or None, fragment of the message)
+CASES = [
+    (
+        "no label",
+        f"DELETE WHERE {{ <{T}CS20230722_CLAS_01> rdfs:label ?x }}",
+        "CS20230722_CLAS_01",
+        RDFS_LABEL,
+        "exactly one rdfs:label",
+    ),
+    (
+        "two labels",
+        f'INSERT DATA {{ <{T}CS20230722_CLAS_01> rdfs:label "other" }}',
+        "CS20230722_CLAS_01",
+        RDFS_LABEL,
+        "exactly one rdfs:label",
+    ),
+    (
+        "label not a string",
+        f"DELETE WHERE {{ <{T}CS20230722_CLAS_01> rdfs:label ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_01> rdfs:label 1 }}",
+        "CS20230722_CLAS_01",
+        RDFS_LABEL,
+        "plain string",
+    ),
+    (
+        "no prefLabel",
+        f"DELETE WHERE {{ <{T}CS20230722_CLAS_01> skos:prefLabel ?x }}",
+        "CS20230722_CLAS_01",
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "skos:prefLabel",
+    ),
+    (
+        "no notation",
+        f"DELETE WHERE {{ <{T}CS20230722_SUBC_001> skos:notation ?x }}",
+        "CS20230722_SUBC_001",
+        "http://www.w3.org/2004/02/skos/core#notation",
+        "notation",
+    ),
+    (
+        "two notations",
+        f'INSERT DATA {{ <{T}CS20230722_SUBC_001> skos:notation "X" }}',
+        "CS20230722_SUBC_001",
+        "http://www.w3.org/2004/02/skos/core#notation",
+        "notation",
+    ),
+    (
+        "no level",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> akg:level ?x }}",
+        "CS20230722_SUPT_0001",
+        f"{AKG}level",
+        "exactly one level",
+    ),
+    (
+        "two levels",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:level <{T}CCN20230722_CLUS> }}",
+        "CS20230722_SUPT_0001",
+        f"{AKG}level",
+        "exactly one level",
+    ),
+    (
+        "level not a Level",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> akg:level ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:level <{T}CS20230722_CLAS_01> }}",
+        "CS20230722_SUPT_0001",
+        f"{AKG}level",
+        "akg:Level",
+    ),
+    (
+        "not in a taxonomy",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> skos:inScheme ?x }}",
+        "CS20230722_SUPT_0001",
+        "http://www.w3.org/2004/02/skos/core#inScheme",
+        "exactly one taxonomy",
+    ),
+    (
+        "two parents",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CS20230722_SUBC_337> }}",
+        "CS20230722_SUPT_0001",
+        BROADER,
+        "at most one parent",
+    ),
+    (
+        "parent not a cell set",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> skos:broader ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CCN20230722_SUBC> }}",
+        "CS20230722_SUPT_0001",
+        BROADER,
+        "itself a cell set",
+    ),
+    (
+        "two subcluster-of",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> obo:RO_0015003 <{T}CS20230722_SUBC_337> }}",
+        "CS20230722_SUPT_0001",
+        "http://purl.obolibrary.org/obo/RO_0015003",
+        "subcluster of at most one",
+    ),
+    (
+        "parent two levels up",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> skos:broader ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CS20230722_CLAS_01> }}",
+        "CS20230722_SUPT_0001",
+        BROADER,
+        "level directly above",
+    ),
+    (
+        "parent in another taxonomy",
+        f"DELETE WHERE {{ <{T}CS20230722_SUBC_001> skos:inScheme ?x }} ; INSERT DATA {{ <{T}CS20230722_SUBC_001> skos:inScheme <https://example.org/other> . <https://example.org/other> a obo:PCL_0010002 }}",
+        "CS20230722_SUPT_0001",
+        BROADER,
+        "same taxonomy",
+    ),
+    (
+        "top-level term with a parent (a cycle)",
+        f"INSERT DATA {{ <{T}CS20230722_CLAS_01> skos:broader <{T}CS20230722_SUBC_001> }}",
+        "CS20230722_CLAS_01",
+        BROADER,
+        "level directly above",
+    ),
+    (
+        "facet term with a parent",
+        f"INSERT DATA {{ <{T}CS20230722_NEUR_NA> skos:broader <{T}CS20230722_CLAS_34> }}",
+        "CS20230722_NEUR_NA",
+        None,
+        "facet term",
+    ),
+    (
+        "colour too short",
+        f'DELETE WHERE {{ <{T}CS20230722_CLAS_34> akg:color ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:color "#825f4" }}',
+        "CS20230722_CLAS_34",
+        f"{AKG}color",
+        "#RRGGBB",
+    ),
+    (
+        "colour by name",
+        f'DELETE WHERE {{ <{T}CS20230722_CLAS_34> akg:color ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:color "red" }}',
+        "CS20230722_CLAS_34",
+        f"{AKG}color",
+        "#RRGGBB",
+    ),
+    (
+        "two colours",
+        f'INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:color "#000000" }}',
+        "CS20230722_CLAS_34",
+        f"{AKG}color",
+        "#RRGGBB",
+    ),
+    (
+        "negative order",
+        f"DELETE WHERE {{ <{T}CS20230722_CLAS_34> akg:order ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:order -1 }}",
+        "CS20230722_CLAS_34",
+        f"{AKG}order",
+        "non-negative",
+    ),
+    (
+        "fractional order",
+        f"DELETE WHERE {{ <{T}CS20230722_CLAS_34> akg:order ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:order 1.5 }}",
+        "CS20230722_CLAS_34",
+        f"{AKG}order",
+        "non-negative",
+    ),
+    (
+        "order as text",
+        f'DELETE WHERE {{ <{T}CS20230722_CLAS_34> akg:order ?x }} ; INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:order "3" }}',
+        "CS20230722_CLAS_34",
+        f"{AKG}order",
+        "non-negative",
+    ),
+    (
+        "negative cell count on a term",
+        f"INSERT DATA {{ <{T}CS20230722_CLAS_34> akg:cellCount -5 }}",
+        "CS20230722_CLAS_34",
+        f"{AKG}cellCount",
+        "non-negative",
+    ),
+    (
+        "level without rank",
+        f"DELETE WHERE {{ <{T}CCN20230722_SUBC> akg:rank ?x }}",
+        "CCN20230722_SUBC",
+        f"{AKG}rank",
+        "rank",
+    ),
+    (
+        "level with negative rank",
+        f"DELETE WHERE {{ <{T}CCN20230722_SUBC> akg:rank ?x }} ; INSERT DATA {{ <{T}CCN20230722_SUBC> akg:rank -2 }}",
+        "CCN20230722_SUBC",
+        f"{AKG}rank",
+        "rank",
+    ),
+    (
+        "level without label",
+        f"DELETE WHERE {{ <{T}CCN20230722_SUBC> rdfs:label ?x }}",
+        "CCN20230722_SUBC",
+        RDFS_LABEL,
+        "level has exactly one rdfs:label",
+    ),
+    (
+        "level without notation",
+        f"DELETE WHERE {{ <{T}CCN20230722_SUBC> skos:notation ?x }}",
+        "CCN20230722_SUBC",
+        "http://www.w3.org/2004/02/skos/core#notation",
+        "term set label",
+    ),
+    (
+        "level outside any taxonomy",
+        f"DELETE WHERE {{ <{T}CCN20230722_SUBC> dcterms:isPartOf ?x }}",
+        "CCN20230722_SUBC",
+        "http://purl.org/dc/terms/isPartOf",
+        "exactly one taxonomy",
+    ),
+    (
+        "level both facet and hierarchy",
+        f"INSERT DATA {{ <{T}CCN20230722_SUBC> a akg:Facet }}",
+        "CCN20230722_SUBC",
+        None,
+        "either a hierarchy level or a facet",
+    ),
+    (
+        "two parent levels",
+        f"INSERT DATA {{ <{T}CCN20230722_CLUS> akg:parentLevel <{T}CCN20230722_CLAS> }}",
+        "CCN20230722_CLUS",
+        f"{AKG}parentLevel",
+        "at most one parent level",
+    ),
+    (
+        "facet with a parent level",
+        f"INSERT DATA {{ <{T}CCN20230722_NEUR> akg:parentLevel <{T}CCN20230722_CLAS> }}",
+        "CCN20230722_NEUR",
+        f"{AKG}parentLevel",
+        "facet has no parent level",
+    ),
+    (
+        "taxonomy without title",
+        f"DELETE WHERE {{ <{TAXONOMY}> dcterms:title ?x }}",
+        TAXONOMY,
+        "http://purl.org/dc/terms/title",
+        "title",
+    ),
+    (
+        "taxonomy without identifier",
+        f"DELETE WHERE {{ <{TAXONOMY}> dcterms:identifier ?x }}",
+        TAXONOMY,
+        "http://purl.org/dc/terms/identifier",
+        "CCN accession",
+    ),
+    (
+        "taxonomy without species",
+        f"DELETE WHERE {{ <{TAXONOMY}> obo:RO_0002162 ?x }}",
+        TAXONOMY,
+        "http://purl.obolibrary.org/obo/RO_0002162",
+        "NCBITaxon",
+    ),
+    (
+        "species as https PURL",
+        f"DELETE WHERE {{ <{TAXONOMY}> obo:RO_0002162 ?x }} ; INSERT DATA {{ <{TAXONOMY}> obo:RO_0002162 <https://purl.obolibrary.org/obo/NCBITaxon_10090> }}",
+        TAXONOMY,
+        "http://purl.obolibrary.org/obo/RO_0002162",
+        "NCBITaxon",
+    ),
+    (
+        "taxonomy without sources",
+        f"DELETE WHERE {{ <{TAXONOMY}> prov:wasDerivedFrom ?x }}",
+        TAXONOMY,
+        "http://www.w3.org/ns/prov#wasDerivedFrom",
+        "source files",
+    ),
+    (
+        "taxonomy without generating activity",
+        f"DELETE WHERE {{ <{TAXONOMY}> prov:wasGeneratedBy ?x }}",
+        TAXONOMY,
+        "http://www.w3.org/ns/prov#wasGeneratedBy",
+        "activity",
+    ),
+    (
+        "source file with a bad MD5",
+        f'DELETE WHERE {{ <{SOURCE}> akg:md5 ?x }} ; INSERT DATA {{ <{SOURCE}> akg:md5 "XYZ" }}',
+        SOURCE,
+        f"{AKG}md5",
+        "MD5",
+    ),
+    (
+        "source file without path",
+        f"DELETE WHERE {{ <{SOURCE}> dcterms:identifier ?x }}",
+        SOURCE,
+        "http://purl.org/dc/terms/identifier",
+        "path in the ABC bucket",
+    ),
+    (
+        "activity without software",
+        f"DELETE WHERE {{ <{ACTIVITY}> prov:wasAssociatedWith ?x }}",
+        ACTIVITY,
+        "http://www.w3.org/ns/prov#wasAssociatedWith",
+        "software",
+    ),
+    (
+        "cluster without alias",
+        f"DELETE WHERE {{ <{T}CS20230722_0128> akg:clusterAlias ?x }}",
+        "CS20230722_0128",
+        f"{AKG}clusterAlias",
+        "cluster alias",
+    ),
+    (
+        "cluster with two aliases",
+        f'INSERT DATA {{ <{T}CS20230722_0128> akg:clusterAlias "7" }}',
+        "CS20230722_0128",
+        f"{AKG}clusterAlias",
+        "cluster alias",
+    ),
+    (
+        "cluster with a negative count",
+        f"DELETE WHERE {{ <{T}CS20230722_0128> akg:cellCount ?x }} ; INSERT DATA {{ <{T}CS20230722_0128> akg:cellCount -1 }}",
+        "CS20230722_0128",
+        f"{AKG}cellCount",
+        "non-negative",
+    ),
+    (
+        "cluster outside any taxonomy",
+        f"DELETE WHERE {{ <{T}CS20230722_0128> dcterms:isPartOf ?x }}",
+        "CS20230722_0128",
+        "http://purl.org/dc/terms/isPartOf",
+        "exactly one taxonomy",
+    ),
+    (
+        "cluster member of a level",
+        f"INSERT DATA {{ <{T}CS20230722_0128> akg:memberOf <{T}CCN20230722_CLAS> }}",
+        "CS20230722_0128",
+        f"{AKG}memberOf",
+        "cell sets only",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def valid_quads(complete_export: Export) -> list[ox.Quad]:
+    return list(complete_export.store("nt"))
+
+
+def test_the_unbroken_export_conforms(valid_quads: list[ox.Quad]) -> None:
+    report = validate(valid_quads)
+    assert report.conforms, report.text()
+
+
+@pytest.mark.parametrize(("update", "focus", "path", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_shape_rejects_a_graph_that_breaks_it(
+    valid_quads: list[ox.Quad], update: str, focus: str, path: str | None, message: str
+) -> None:
+    store = ox.Store()
+    store.extend(valid_quads)
+    store.update(PREFIXES + update)
+    report = validate(store)
+    assert not report.conforms
+    focus_iri = focus if focus.startswith("http") else T + focus
+    matching = [v for v in report.violations if v.focus == focus_iri and v.path == path and message in v.message]
+    assert matching, f"expected {message!r} at {focus_iri} {path}; got:\n{report.text()}"
