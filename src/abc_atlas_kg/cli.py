@@ -52,7 +52,8 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[s
 
 
 @main.command()
-@click.argument("taxonomy")
+@click.argument("taxonomy", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Export every known taxonomy that the source holds.")
 @click.option(
     "--source",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -82,7 +83,8 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[s
 )
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
 def export(
-    taxonomy: str,
+    taxonomy: tuple[str, ...],
+    everything: bool,
     source: Path | None,
     release: str | None,
     out: Path,
@@ -90,16 +92,22 @@ def export(
     base_iri: str,
     no_validate: bool,
 ) -> None:
-    """Export TAXONOMY (an id from `abc-kg taxonomies`, or its accession) to RDF."""
-    result = pipeline.export(taxonomy, source, out, formats, base_iri, release, check=not no_validate)
-    t = result.taxonomy
-    click.echo(
-        f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
-        f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {result.triples} triples",
-        err=True,
-    )
-    for path in result.files:
-        click.echo(str(path))
+    """Export TAXONOMY... (ids from `abc-kg taxonomies`, or accessions) to RDF."""
+    if everything == bool(taxonomy):
+        raise click.UsageError("name one or more taxonomies, or give --all")
+    if release is not None and len(taxonomy) != 1:
+        raise click.UsageError("--release needs exactly one taxonomy")
+    for taxonomy_id in taxonomy or pipeline.present_taxonomies(source):
+        result = pipeline.export(taxonomy_id, source, out, formats, base_iri, release, check=not no_validate)
+        t = result.taxonomy
+        click.echo(
+            f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
+            f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
+            f"{result.triples} triples",
+            err=True,
+        )
+        for path in result.files:
+            click.echo(str(path))
 
 
 @main.command("validate")

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode, Triple
 
 from . import __version__
-from .model import Cluster, Level, Taxonomy, Term
-from .vocab import ABC_BUCKET_URL, DEFAULT_BASE_IRI, A, V, ncbi_taxon
+from .model import Cluster, ExternalNode, Level, Mapping, Taxonomy, TaxonomyNode, Term
+from .vocab import ABC_BUCKET_URL, DEFAULT_BASE_IRI, A, V, akg, ncbi_taxon, semapv, skos, xsd
 
 SOFTWARE_IRI = f"https://pypi.org/project/abc-atlas-kg/{__version__}/"
 
@@ -57,6 +57,17 @@ class Iris:
         """A term or level, by its accession label."""
         return NamedNode(self.namespace + iri_segment(label))
 
+    def of(self, node: TaxonomyNode | ExternalNode) -> NamedNode:
+        """A mapping target: a term of any taxonomy under the same base, or an outside IRI."""
+        if isinstance(node, ExternalNode):
+            return NamedNode(node.iri)
+        return NamedNode(f"{self.base}{iri_segment(node.accession)}/{iri_segment(node.label)}")
+
+    def mapping(self, mapping: Mapping) -> NamedNode:
+        target = mapping.target.label if isinstance(mapping.target, TaxonomyNode) else mapping.target.curie
+        key = "/".join(iri_segment(part) for part in (mapping.subject, mapping.predicate, target))
+        return NamedNode(f"{self.namespace}mapping/{key}")
+
     def cluster(self, cluster: Cluster) -> NamedNode:
         """A leaf cluster: by its cluster.csv label when published, else by its alias.
 
@@ -77,6 +88,26 @@ def triples(taxonomy: Taxonomy, base_iri: str = DEFAULT_BASE_IRI) -> Iterator[Tr
     for term in taxonomy.terms:
         yield from _term(term, levels.get(term.level), iris)
     yield from _clusters(taxonomy, iris)
+    yield from mapping_triples(taxonomy, base_iri)
+
+
+def mapping_triples(taxonomy: Taxonomy, base_iri: str = DEFAULT_BASE_IRI) -> Iterator[Triple]:
+    """Each mapping as a plain SKOS triple, for SPARQL, and as an annotated owl:Axiom carrying its SSSOM
+    justification and source, so a curated mapping can be told from an inferred one."""
+    iris = Iris(base_iri, taxonomy.accession, taxonomy.release)
+    for mapping in taxonomy.mappings:
+        subject, predicate, target = iris.node(mapping.subject), skos(mapping.predicate), iris.of(mapping.target)
+        yield Triple(subject, predicate, target)
+        axiom = iris.mapping(mapping)
+        yield Triple(axiom, V.type, V.Axiom)
+        yield Triple(axiom, V.annotatedSource, subject)
+        yield Triple(axiom, V.annotatedProperty, predicate)
+        yield Triple(axiom, V.annotatedTarget, target)
+        yield Triple(axiom, V.mappingJustification, semapv(mapping.justification))
+        if mapping.source:
+            yield Triple(axiom, V.source, NamedNode(ABC_BUCKET_URL + mapping.source))
+        if mapping.comment:
+            yield Triple(axiom, V.comment, _string(mapping.comment))
 
 
 def _string(value: str) -> Literal:
@@ -160,6 +191,8 @@ def _term(term: Term, level: Level | None, iris: Iris) -> Iterator[Triple]:
         yield Triple(node, A.cellCount, _integer(term.cell_count))
     if term.description:
         yield Triple(node, V.description, _string(term.description))
+    if term.species:
+        yield Triple(node, V.inTaxon, ncbi_taxon(term.species))
 
 
 def _clusters(taxonomy: Taxonomy, iris: Iris) -> Iterator[Triple]:
@@ -173,5 +206,8 @@ def _clusters(taxonomy: Taxonomy, iris: Iris) -> Iterator[Triple]:
             yield Triple(node, V.identifier, _string(cluster.label))
         if cluster.cell_count is not None:
             yield Triple(node, A.cellCount, _integer(cluster.cell_count))
+        for statistic in cluster.statistics:
+            datatype = None if statistic.datatype == "string" else xsd(statistic.datatype)
+            yield Triple(node, akg(statistic.property), Literal(statistic.value, datatype=datatype))
     for membership in taxonomy.memberships:
         yield Triple(nodes[membership.cluster_alias], A.memberOf, iris.node(membership.term))

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import InputError, Problem
 from .registry import TaxonomySpec
-from .source import CLUSTER, MEMBERSHIP, PIVOTED, TERM, TERM_SET, ReleaseTables, SourceFile, Table
+from .source import (
+    ABBREVIATION,
+    ABBREVIATION_MAP,
+    CLUSTER,
+    MEMBERSHIP,
+    PIVOTED,
+    TERM,
+    TERM_SET,
+    ReleaseTables,
+    SourceFile,
+    Table,
+)
+from .vocab import expand_curie
 
 COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -42,6 +54,16 @@ class Term:
     order: int | None = None
     cell_count: int | None = None
     description: str | None = None
+    species: str | None = None  # NCBITaxon id, for taxonomies whose clusters differ in species (HMBA-BG)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A typed per-cluster figure beyond the cell count, e.g. the aging clusters' share of aged cells."""
+
+    property: str  # local name in the akg: vocabulary
+    value: str  # lexical form, valid for the datatype
+    datatype: str  # XSD local name: integer, double or string
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,39 @@ class Cluster:
     alias: str
     label: str | None = None  # cluster.csv label, when the taxonomy publishes one
     cell_count: int | None = None
+    statistics: tuple[Statistic, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaxonomyNode:
+    """A term of a (possibly other) taxonomy, named by accession and label; its IRI follows the IRI rule."""
+
+    accession: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ExternalNode:
+    """A term of an outside ontology (CL, UBERON, DHBA, Ensembl), by IRI and the CURIE it was published as."""
+
+    iri: str
+    curie: str
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A SKOS mapping from a term of this taxonomy, with its SSSOM justification.
+
+    `justification` is a semapv local name: ManualMappingCuration for mappings the ABC Atlas publishes,
+    InstanceBasedMatching for those abc-kg infers (clusters sharing a cluster_alias).
+    """
+
+    subject: str  # term label in this taxonomy
+    predicate: str  # SKOS local name: exactMatch, broadMatch, relatedMatch, ...
+    target: TaxonomyNode | ExternalNode
+    justification: str
+    source: str | None = None  # bucket-relative path of the table the mapping comes from
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +127,13 @@ class Taxonomy:
     terms: list[Term] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
+    mappings: list[Mapping] = field(default_factory=list)
+
+    @property
+    def leaf_level(self) -> Level | None:
+        """The finest level of the hierarchy, where leaf clusters' own terms sit."""
+        hierarchy = [level for level in self.levels if not level.is_facet]
+        return max(hierarchy, key=lambda level: level.rank) if hierarchy else None
 
 
 def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
@@ -93,8 +155,20 @@ def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
     if terms is not None and term_sets is not None:
         taxonomy.terms = _terms(terms, {level.label: level for level in taxonomy.levels}, problems)
     taxonomy.clusters, taxonomy.memberships = _clusters_and_memberships(tables, taxonomy, problems)
+    taxonomy.mappings = _abbreviation_mappings(tables, taxonomy, problems)
     if problems:
         raise InputError(problems)
+    return with_species_from_names(taxonomy, spec)
+
+
+def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
+    """Give each term whose name starts with "<prefix>-" the species the registry declares for that prefix."""
+    prefixes = dict(spec.species_by_name_prefix)
+    if prefixes:
+        taxonomy.terms = [
+            replace(term, species=prefixes.get(term.name.split("-", 1)[0]) if "-" in term.name else None)
+            for term in taxonomy.terms
+        ]
     return taxonomy
 
 
@@ -106,14 +180,14 @@ def _required(tables: ReleaseTables, tag: str, problems: list[Problem]) -> Table
     return table
 
 
-def _has_columns(table: Table, required: Iterable[str], problems: list[Problem]) -> bool:
+def has_columns(table: Table, required: Iterable[str], problems: list[Problem]) -> bool:
     missing = [c for c in required if c not in table.columns]
     for column in missing:
         problems.append(Problem(table.path, "required column is missing", row=1, column=column))
     return not missing
 
 
-class _RowReader:
+class RowReader:
     """Reads typed values from one row, recording a Problem for each bad cell."""
 
     def __init__(self, table: Table, number: int, row: dict[str, str], problems: list[Problem]):
@@ -153,13 +227,13 @@ class _RowReader:
 
 def _levels(table: Table, facets: frozenset[str], problems: list[Problem]) -> list[Level]:
     rank_column = "order" if "order" in table.columns else "term_set_order"
-    if not _has_columns(table, ("label", "name", rank_column), problems):
+    if not has_columns(table, ("label", "name", rank_column), problems):
         return []
     explicit_parents = "parent_term_set_label" in table.columns
     drafts: list[tuple[str, str, int, str | None, str | None]] = []
     seen: dict[str, int] = {}
     for number, row in table.numbered():
-        read = _RowReader(table, number, row, problems)
+        read = RowReader(table, number, row, problems)
         label, name = read.required("label"), read.required("name")
         read.required(rank_column)
         rank = read.count(rank_column)
@@ -188,12 +262,12 @@ def _levels(table: Table, facets: frozenset[str], problems: list[Problem]) -> li
 
 def _terms(table: Table, levels: dict[str, Level], problems: list[Problem]) -> list[Term]:
     set_column = "cluster_annotation_term_set_label"
-    if not _has_columns(table, ("label", "name", set_column), problems):
+    if not has_columns(table, ("label", "name", set_column), problems):
         return []
     terms: list[Term] = []
     rows: dict[str, int] = {}
     for number, row in table.numbered():
-        read = _RowReader(table, number, row, problems)
+        read = RowReader(table, number, row, problems)
         label, name, level = read.required("label"), read.required("name"), read.required(set_column)
         if label in rows:
             read.problem("label", f"duplicate term label (first at row {rows[label]})", label)
@@ -247,9 +321,9 @@ def _clusters_and_memberships(
 ) -> tuple[list[Cluster], list[Membership]]:
     clusters: dict[str, Cluster] = {}
     cluster_table = tables.get(CLUSTER)
-    if cluster_table is not None and _has_columns(cluster_table, ("cluster_alias",), problems):
+    if cluster_table is not None and has_columns(cluster_table, ("cluster_alias",), problems):
         for number, row in cluster_table.numbered():
-            read = _RowReader(cluster_table, number, row, problems)
+            read = RowReader(cluster_table, number, row, problems)
             alias = read.required("cluster_alias")
             if alias in clusters:
                 read.problem("cluster_alias", "duplicate cluster_alias", alias)
@@ -271,11 +345,11 @@ def _memberships(
     table: Table, terms: dict[str, Term], clusters: dict[str, Cluster], clusters_declared: bool, problems: list[Problem]
 ) -> list[Membership]:
     term_column = "cluster_annotation_term_label"
-    if not _has_columns(table, ("cluster_alias", term_column), problems):
+    if not has_columns(table, ("cluster_alias", term_column), problems):
         return []
     memberships: dict[Membership, int] = {}
     for number, row in table.numbered():
-        read = _RowReader(table, number, row, problems)
+        read = RowReader(table, number, row, problems)
         alias, label = read.required("cluster_alias"), read.required(term_column)
         count = read.count("number_of_cells")
         term = terms.get(label)
@@ -313,7 +387,7 @@ def _memberships_from_pivot(
     Used only when the long membership table is absent. Names are resolved within their level, where they are
     unique. A level whose terms the release does not publish (the sample lacks cluster-level terms) is skipped.
     """
-    if not _has_columns(table, ("cluster_alias",), problems):
+    if not has_columns(table, ("cluster_alias",), problems):
         return []
     by_level_name = {level.name: level.label for level in taxonomy.levels}
     names: dict[str, dict[str, str]] = {}
@@ -322,7 +396,7 @@ def _memberships_from_pivot(
     columns = [c for c in table.columns if c in by_level_name and by_level_name[c] in names]
     memberships: list[Membership] = []
     for number, row in table.numbered():
-        read = _RowReader(table, number, row, problems)
+        read = RowReader(table, number, row, problems)
         alias = read.required("cluster_alias")
         if alias and alias not in clusters:
             clusters[alias] = Cluster(alias)
@@ -336,3 +410,56 @@ def _memberships_from_pivot(
             else:
                 memberships.append(Membership(alias, label))
     return memberships
+
+
+def _abbreviation_mappings(tables: ReleaseTables, taxonomy: Taxonomy, problems: list[Problem]) -> list[Mapping]:
+    """Terms → the CL / UBERON / DHBA / Ensembl ids of the abbreviations in their names (HMBA-BG publishes these).
+
+    The relation is skos:relatedMatch: "Astro-Epen" mentions astrocytes; it is not the CL class itself.
+    """
+    abbreviations, links = tables.get(ABBREVIATION), tables.get(ABBREVIATION_MAP)
+    if abbreviations is None or links is None:
+        return []
+    if not has_columns(abbreviations, ("abbreviation_term", "primary_identifier"), problems):
+        return []
+    if not has_columns(links, ("cluster_annotation_term_label", "abbreviation_term"), problems):
+        return []
+    identifiers: dict[str, list[tuple[str, str]]] = {}
+    for number, row in abbreviations.numbered():
+        read = RowReader(abbreviations, number, row, problems)
+        term = read.required("abbreviation_term")
+        found = identifiers.setdefault(term, [])
+        for column in ("primary_identifier", "secondary_identifier"):
+            curie = read.text(column)
+            if curie is None:
+                continue
+            iri = expand_curie(curie)
+            if iri is None:
+                read.problem(
+                    column, "is not a CURIE with a known prefix (CL, UBERON, DHBA, MBA, ENSEMBL, NCBIGene)", curie
+                )
+            else:
+                found.append((curie, iri))
+    labels = {term.label for term in taxonomy.terms}
+    mappings: list[Mapping] = []
+    for number, row in links.numbered():
+        read = RowReader(links, number, row, problems)
+        label, abbreviation = read.required("cluster_annotation_term_label"), read.required("abbreviation_term")
+        if label and label not in labels:
+            read.problem(
+                "cluster_annotation_term_label", "names a term that cluster_annotation_term.csv does not contain", label
+            )
+        if abbreviation and abbreviation not in identifiers:
+            read.problem("abbreviation_term", "is not in abbreviation_term.csv", abbreviation)
+        for curie, iri in identifiers.get(abbreviation, ()):
+            mappings.append(
+                Mapping(
+                    label,
+                    "relatedMatch",
+                    ExternalNode(iri, curie),
+                    "ManualMappingCuration",
+                    links.path,
+                    f"abbreviation {abbreviation}",
+                )
+            )
+    return mappings

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import convert, model, registry, source, validate, write
+from . import adapters, convert, links, model, registry, source, validate, write
 from .errors import NotConformingError, UsageError
 from .resources import sample_root
 from .vocab import DEFAULT_BASE_IRI
@@ -40,11 +40,31 @@ def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None)
 
 
 def load_taxonomy(taxonomy_id: str, root: Path | None = None, release: str | None = None) -> model.Taxonomy:
+    """Read and model one taxonomy release, with the cross-taxonomy links its registry entry declares."""
     spec = registry.get(taxonomy_id)
     root = root if root is not None else sample_root()
     chosen = choose_release(spec, root, release)
     log.info("reading %s release %s from %s", spec.id, chosen, root)
-    return model.build(spec, source.read_release(root, spec.directory, chosen))
+    tables = source.read_release(root, spec.directory, chosen, dict(spec.table_directories))
+    taxonomy = adapters.builder(spec)(spec, tables)
+    for link in spec.links:
+        try:
+            other = load_taxonomy(link.other, root)
+        except UsageError as err:
+            log.warning("no %s links from %s: %s", link.kind, spec.id, err)
+            continue
+        taxonomy.mappings.extend(links.LINKS[link.kind](taxonomy, other))
+    return taxonomy
+
+
+def present_taxonomies(root: Path | None = None) -> list[str]:
+    """The registry ids with at least one of their releases under `root` (default: the bundled sample)."""
+    root = root if root is not None else sample_root()
+    return [
+        spec.id
+        for spec in registry.taxonomies().values()
+        if set(source.available_releases(root, spec.directory)) & set(spec.releases)
+    ]
 
 
 def export(
@@ -68,6 +88,10 @@ def export(
             )
         log.info("SHACL: %s conforms", taxonomy.accession)
     graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
+    documents = [write.Document(taxonomy.accession, triples, graph)]
+    if taxonomy.mappings:
+        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
+        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
     folder = out / taxonomy.id / taxonomy.release
-    files = write.write_all(triples, graph, folder, taxonomy.accession, formats or write.formats())
+    files = write.write_all(documents, folder, formats or write.formats())
     return ExportResult(taxonomy, len(triples), files)

@@ -11,8 +11,16 @@ from .errors import UsageError
 
 
 @dataclass(frozen=True)
+class Link:
+    """A cross-taxonomy link computed at export time (e.g. clusters sharing a cluster_alias)."""
+
+    kind: str
+    other: str  # the other taxonomy's id
+
+
+@dataclass(frozen=True)
 class TaxonomySpec:
-    """What abc-kg must know about a taxonomy that its tables do not say."""
+    """What abc-kg must know about a taxonomy that its tables do not say. See taxonomies.toml."""
 
     id: str
     accession: str
@@ -21,6 +29,15 @@ class TaxonomySpec:
     directory: str
     releases: tuple[str, ...]
     facets: frozenset[str] = frozenset()
+    adapter: str | None = None
+    table_directories: tuple[tuple[str, str], ...] = ()
+    species_by_name_prefix: tuple[tuple[str, str], ...] = ()
+    links: tuple[Link, ...] = ()
+    maps_onto: str | None = None
+
+    def directory_of(self, tag: str) -> str:
+        """The ABC directory a table lives in: the taxonomy's own, unless declared otherwise."""
+        return dict(self.table_directories).get(tag, self.directory)
 
 
 @cache
@@ -35,6 +52,11 @@ def taxonomies() -> dict[str, TaxonomySpec]:
             directory=entry["directory"],
             releases=tuple(entry["releases"]),
             facets=frozenset(entry.get("facets", ())),
+            adapter=entry.get("adapter"),
+            table_directories=tuple(sorted(entry.get("table_directories", {}).items())),
+            species_by_name_prefix=tuple(sorted(entry.get("species_by_name_prefix", {}).items())),
+            links=tuple(Link(link["kind"], link["with"]) for link in entry.get("links", ())),
+            maps_onto=entry.get("maps_onto"),
         )
         for key, entry in raw.items()
     }

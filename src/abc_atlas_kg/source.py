@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +21,12 @@ TERM = "cluster_annotation_term"
 CLUSTER = "cluster"
 MEMBERSHIP = "cluster_to_cluster_annotation_membership"
 PIVOTED = "cluster_to_cluster_annotation_membership_pivoted"
+CLUSTER_MAPPING = "cluster_mapping"  # Zeng aging: aging clusters -> WMB terms
+ABBREVIATION = "abbreviation_term"  # HMBA-BG: abbreviations -> CL, UBERON, DHBA, Ensembl ids
+ABBREVIATION_MAP = "cluster_annotation_to_abbreviation_map"
 
 # Only these tables are read: a release directory can also hold cell-level files of millions of rows.
-KNOWN_TABLES = (TERM_SET, TERM, CLUSTER, MEMBERSHIP)
+KNOWN_TABLES = (TERM_SET, TERM, CLUSTER, MEMBERSHIP, CLUSTER_MAPPING, ABBREVIATION, ABBREVIATION_MAP)
 KNOWN_VIEWS = (PIVOTED,)
 
 
@@ -81,14 +85,19 @@ def available_releases(root: Path, directory: str) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
-def read_release(root: Path, directory: str, release: str) -> ReleaseTables:
-    """Read the known tables of a release; absent files are simply absent (the model decides what is required)."""
+def read_release(root: Path, directory: str, release: str, elsewhere: Mapping[str, str] | None = None) -> ReleaseTables:
+    """Read the known tables of a release; absent files are simply absent (the model decides what is required).
+
+    `elsewhere` names tables that the ABC Atlas publishes in another directory of the same release
+    (the aging clusters' cluster.csv sits in Zeng-Aging-Mouse-10Xv3).
+    """
     folder = release_dir(root, directory, release)
     if not folder.is_dir():
         raise UsageError(f"no release directory {folder}")
     found = ReleaseTables(directory, release)
     problems: list[Problem] = []
-    candidates = [(tag, folder / f"{tag}.csv") for tag in KNOWN_TABLES]
+    moved = elsewhere or {}
+    candidates = [(tag, release_dir(root, moved.get(tag, directory), release) / f"{tag}.csv") for tag in KNOWN_TABLES]
     views = folder / "views"
     if views.is_dir():
         for path in sorted(views.glob("*.csv")):

@@ -19,6 +19,8 @@ DCTERMS = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 PROV = "http://www.w3.org/ns/prov#"
 SH = "http://www.w3.org/ns/shacl#"
+SSSOM = "https://w3id.org/sssom/"
+SEMAPV = "https://w3id.org/semapv/vocab/"
 
 PREFIXES = {
     "akg": AKG,
@@ -29,7 +31,9 @@ PREFIXES = {
     "prov": PROV,
     "rdf": RDF,
     "rdfs": RDFS,
+    "semapv": SEMAPV,
     "skos": SKOS,
+    "sssom": SSSOM,
     "xsd": XSD,
 }
 
@@ -91,6 +95,51 @@ class V:
     used = NamedNode(PROV + "used")
     wasAssociatedWith = NamedNode(PROV + "wasAssociatedWith")
     integer = NamedNode(XSD + "integer")
+    comment = NamedNode(RDFS + "comment")
+    source = NamedNode(DCTERMS + "source")
+    Axiom = NamedNode(OWL + "Axiom")
+    annotatedSource = NamedNode(OWL + "annotatedSource")
+    annotatedProperty = NamedNode(OWL + "annotatedProperty")
+    annotatedTarget = NamedNode(OWL + "annotatedTarget")
+    mappingJustification = NamedNode(SSSOM + "mapping_justification")
+
+
+def skos(local: str) -> NamedNode:
+    return NamedNode(SKOS + local)
+
+
+def semapv(local: str) -> NamedNode:
+    return NamedNode(SEMAPV + local)
+
+
+def xsd(local: str) -> NamedNode:
+    return NamedNode(XSD + local)
+
+
+def akg(local: str) -> NamedNode:
+    return NamedNode(AKG + local)
+
+
+# CURIE prefixes that the ABC tables use for outside ontologies and databases (OBO PURLs are http).
+CURIE_PREFIXES = {
+    "CL": OBO + "CL_",
+    "UBERON": OBO + "UBERON_",
+    "PCL": OBO + "PCL_",
+    "DHBA": "https://purl.brain-bican.org/ontology/dhbao/DHBA_",
+    "MBA": "https://purl.brain-bican.org/ontology/mbao/MBA_",
+    "ENSEMBL": "http://identifiers.org/ensembl/",
+    "NCBIGENE": "https://identifiers.org/ncbigene/",
+}
+
+
+def expand_curie(curie: str) -> str | None:
+    """CL:0000127 → http://purl.obolibrary.org/obo/CL_0000127; None for an unknown prefix or an empty id."""
+    prefix, sep, local = curie.partition(":")
+    namespace = CURIE_PREFIXES.get(prefix.strip().upper())
+    local = local.strip()
+    if not sep or namespace is None or not local or any(c in local for c in ' <>"{}|^`'):
+        return None
+    return namespace + local
 
 
 def ncbi_taxon(taxon_id: str) -> NamedNode:

@@ -164,10 +164,17 @@ def formats() -> list[str]:
     return list(WRITERS)
 
 
-def write_all(
-    triples: Sequence[ox.Triple], graph: ox.NamedNode, folder: Path, stem: str, names: Sequence[str]
-) -> list[Path]:
-    """Serialise every requested format atomically.
+@dataclass(frozen=True)
+class Document:
+    """One RDF document of an export: a file stem, its canonical triples and the named graph they belong to."""
+
+    stem: str
+    triples: Sequence[ox.Triple]
+    graph: ox.NamedNode
+
+
+def write_all(documents: Sequence[Document], folder: Path, names: Sequence[str]) -> list[Path]:
+    """Serialise every document in every requested format, atomically as a set.
 
     Each file is written in full to a temporary file beside its destination; only when all are complete are
     they renamed into place, so a failed or interrupted run leaves the previous output untouched.
@@ -175,16 +182,17 @@ def write_all(
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
-        for name in names:
-            writer = WRITERS[name]
-            final = folder / f"{stem}{writer.extension}"
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
-            staged.append((Path(tmp), final))
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are ordinary shareable files
-            with os.fdopen(fd, "wb") as out:
-                writer.write(triples, graph, out)
-                out.flush()
-                os.fsync(out.fileno())
+        for document in documents:
+            for name in names:
+                writer = WRITERS[name]
+                final = folder / f"{document.stem}{writer.extension}"
+                fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
+                staged.append((Path(tmp), final))
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are ordinary shareable files
+                with os.fdopen(fd, "wb") as out:
+                    writer.write(document.triples, document.graph, out)
+                    out.flush()
+                    os.fsync(out.fileno())
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
