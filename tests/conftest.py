@@ -25,9 +25,12 @@ PREFIXES = """
 PREFIX akg: <https://w3id.org/abc-atlas-kg/vocab/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX obo: <http://purl.obolibrary.org/obo/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX semapv: <https://w3id.org/semapv/vocab/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX sssom: <https://w3id.org/sssom/>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
 

@@ -190,3 +190,80 @@ def test_labels_that_are_not_iri_safe_are_percent_encoded(
         store = load_store(out / "WMB-taxonomy" / "20231215" / f"CCN20230722.{fmt}")
         found = select(store, 'SELECT ?t WHERE { ?t skos:notation "CS 2023/GABA <ü>#" }')
         assert found == [{"t": "https://purl.brain-bican.org/taxonomy/CCN20230722/CS%202023%2FGABA%20%3C%C3%BC%3E%23"}]
+
+
+def atlas_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    from conftest import FIXTURES
+
+    root = tmp_path / "atlas"
+    shutil.copytree(FIXTURES / "atlas", root)
+    return root
+
+
+ATLAS_CASES = [
+    (
+        "aging without cluster mapping",
+        "Zeng-Aging-Mouse",
+        "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv",
+        None,
+        ["metadata/Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv: required file is missing"],
+    ),
+    (
+        "aging mapping names an unknown cluster",
+        "Zeng-Aging-Mouse",
+        "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv",
+        replace("843,CS20241021_0843,842", "844,CS20241021_0843,842"),
+        [
+            "cluster_mapping.csv, row 8, column 'cluster_alias': names a cluster that cluster.csv does not contain (value '844')"
+        ],
+    ),
+    (
+        "aging statistic that is not a number",
+        "Zeng-Aging-Mouse",
+        "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv",
+        replace("1.1093", "n/a"),
+        ["cluster.csv, row 2, column 'odds_ratio': expected a number (value 'n/a')"],
+    ),
+    (
+        "abbreviation with an unknown prefix",
+        "HMBA-BG-taxonomy",
+        "HMBA-BG-taxonomy-CCN20250428/20250630/abbreviation_term.csv",
+        replace("CL:0000127", "XX:0000127"),
+        ["abbreviation_term.csv, row 4, column 'primary_identifier': is not a CURIE with a known prefix"],
+    ),
+    (
+        "abbreviation map names an unknown term",
+        "HMBA-BG-taxonomy",
+        "HMBA-BG-taxonomy-CCN20250428/20250630/cluster_annotation_to_abbreviation_map.csv",
+        replace("CS20250428_CLASS_0000,", "CS20250428_CLASS_0099,"),
+        ["row 2, column 'cluster_annotation_term_label'", "'CS20250428_CLASS_0099'"],
+    ),
+    (
+        "term set whose parent set is undeclared",
+        "Consensus-WMB-taxonomy",
+        "Consensus-WMB-integrated-taxonomy/20251031/cluster_annotation_term_set.csv",
+        replace("class,2,CCN20251031_LEVEL_0", "class,2,CCN20251031_LEVEL_9"),
+        ["row 4, column 'parent_term_set_label': names an undeclared term set (value 'CCN20251031_LEVEL_9')"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("taxonomy_id", "file_name", "edit", "fragments"), [c[1:] for c in ATLAS_CASES], ids=[c[0] for c in ATLAS_CASES]
+)
+def test_bad_input_in_other_taxonomies(
+    tmp_path: Path, taxonomy_id: str, file_name: str, edit: Callable[[str], str] | None, fragments: list[str]
+) -> None:
+    root = atlas_copy(tmp_path)
+    target = root / "metadata" / file_name
+    if edit is None:
+        target.unlink()
+    else:
+        target.write_text(edit(target.read_text(encoding="utf-8")), encoding="utf-8")
+    result = run("export", taxonomy_id, "--source", root, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+    assert not (tmp_path / "out").exists()

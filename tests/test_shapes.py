@@ -369,3 +369,144 @@ def test_each_shape_rejects_a_graph_that_breaks_it(
     focus_iri = focus if focus.startswith("http") else T + focus
     matching = [v for v in report.violations if v.focus == focus_iri and v.path == path and message in v.message]
     assert matching, f"expected {message!r} at {focus_iri} {path}; got:\n{report.text()}"
+
+
+A = "https://purl.brain-bican.org/taxonomy/CS20241021/"
+H = "https://purl.brain-bican.org/taxonomy/CCN20250428/"
+AXIOM = f"{A}mapping/CS20241021_0001/broadMatch/CS20230722_SUPT_0001"
+OWL = "http://www.w3.org/2002/07/owl#"
+
+# Shapes that only the aging and HMBA-BG exports exercise: mappings, age statistics, per-cluster species.
+EXTRA_CASES = [
+    (
+        "mapping without justification",
+        "Zeng-Aging-Mouse",
+        f"DELETE WHERE {{ <{AXIOM}> sssom:mapping_justification ?x }}",
+        AXIOM,
+        "https://w3id.org/sssom/mapping_justification",
+        "SSSOM justification",
+    ),
+    (
+        "mapping with an unknown justification",
+        "Zeng-Aging-Mouse",
+        f"DELETE WHERE {{ <{AXIOM}> sssom:mapping_justification ?x }} ; INSERT DATA {{ <{AXIOM}> sssom:mapping_justification semapv:Guesswork }}",
+        AXIOM,
+        "https://w3id.org/sssom/mapping_justification",
+        "SSSOM justification",
+    ),
+    (
+        "mapping with a non-SKOS predicate",
+        "Zeng-Aging-Mouse",
+        f"DELETE WHERE {{ <{AXIOM}> owl:annotatedProperty ?x }} ; INSERT DATA {{ <{AXIOM}> owl:annotatedProperty owl:sameAs }}",
+        AXIOM,
+        f"{OWL}annotatedProperty",
+        "SKOS mapping predicate",
+    ),
+    (
+        "mapping with two targets",
+        "Zeng-Aging-Mouse",
+        f"INSERT DATA {{ <{AXIOM}> owl:annotatedTarget <{T}CS20230722_CLAS_01> }}",
+        AXIOM,
+        f"{OWL}annotatedTarget",
+        "exactly one object",
+    ),
+    (
+        "mapping with a literal target",
+        "Zeng-Aging-Mouse",
+        f'DELETE WHERE {{ <{AXIOM}> owl:annotatedTarget ?x }} ; INSERT DATA {{ <{AXIOM}> owl:annotatedTarget "CS20230722_SUPT_0001" }}',
+        AXIOM,
+        f"{OWL}annotatedTarget",
+        "an IRI",
+    ),
+    (
+        "mapping without subject",
+        "Zeng-Aging-Mouse",
+        f"DELETE WHERE {{ <{AXIOM}> owl:annotatedSource ?x }}",
+        AXIOM,
+        f"{OWL}annotatedSource",
+        "exactly one subject",
+    ),
+    (
+        "proportion above one",
+        "Zeng-Aging-Mouse",
+        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:agedCellProportion ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedCellProportion "1.5"^^xsd:double }}',
+        f"{A}CS20241021_0001",
+        f"{AKG}agedCellProportion",
+        "between 0 and 1",
+    ),
+    (
+        "negative aged cell count",
+        "Zeng-Aging-Mouse",
+        f"DELETE WHERE {{ <{A}CS20241021_0001> akg:agedCellCount ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedCellCount -3 }}",
+        f"{A}CS20241021_0001",
+        f"{AKG}agedCellCount",
+        "non-negative",
+    ),
+    (
+        "odds ratio as text",
+        "Zeng-Aging-Mouse",
+        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:agedOddsRatio ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedOddsRatio "high" }}',
+        f"{A}CS20241021_0001",
+        f"{AKG}agedOddsRatio",
+        "xsd:double",
+    ),
+    (
+        "age bias colour by name",
+        "Zeng-Aging-Mouse",
+        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:ageBiasColor ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:ageBiasColor "grey" }}',
+        f"{A}CS20241021_0001",
+        f"{AKG}ageBiasColor",
+        "#RRGGBB",
+    ),
+    (
+        "cluster in two species",
+        "HMBA-BG-taxonomy",
+        f"INSERT DATA {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 obo:NCBITaxon_9544 }}",
+        f"{H}CS20250428_CLUST_0150",
+        "http://purl.obolibrary.org/obo/RO_0002162",
+        "at most one species",
+    ),
+    (
+        "cluster species not NCBITaxon",
+        "HMBA-BG-taxonomy",
+        f"DELETE WHERE {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 ?x }} ; INSERT DATA {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 <https://www.ncbi.nlm.nih.gov/Taxonomy/9606> }}",
+        f"{H}CS20250428_CLUST_0150",
+        "http://purl.obolibrary.org/obo/RO_0002162",
+        "NCBITaxon IRI",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def atlas_quads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ox.Quad]]:
+    from conftest import FIXTURES, load_store, run
+
+    out = tmp_path_factory.mktemp("shapes-atlas")
+    quads = {}
+    for taxonomy_id in ("Zeng-Aging-Mouse", "HMBA-BG-taxonomy"):
+        result = run("export", taxonomy_id, "--source", FIXTURES / "atlas", "--out", out, "--format", "nt")
+        assert result.exit_code == 0, result.stderr
+        [path] = [p for p in (out / taxonomy_id).glob("*/*.nt") if ".mappings." not in p.name]
+        quads[taxonomy_id] = list(load_store(path))
+    return quads
+
+
+@pytest.mark.parametrize("taxonomy_id", ["Zeng-Aging-Mouse", "HMBA-BG-taxonomy"])
+def test_the_unbroken_atlas_exports_conform(atlas_quads: dict[str, list[ox.Quad]], taxonomy_id: str) -> None:
+    report = validate(atlas_quads[taxonomy_id])
+    assert report.conforms, report.text()
+
+
+@pytest.mark.parametrize(
+    ("taxonomy_id", "update", "focus", "path", "message"), [c[1:] for c in EXTRA_CASES], ids=[c[0] for c in EXTRA_CASES]
+)
+def test_mapping_statistics_and_species_shapes_reject_broken_graphs(
+    atlas_quads: dict[str, list[ox.Quad]], taxonomy_id: str, update: str, focus: str, path: str, message: str
+) -> None:
+    store = ox.Store()
+    store.extend(atlas_quads[taxonomy_id])
+    store.update(PREFIXES + update)
+    report = validate(store)
+    assert not report.conforms
+    matching = [v for v in report.violations if v.focus == focus and v.path == path and message in v.message]
+    assert matching, f"expected {message!r} at {focus} {path}; got:\n{report.text()}"
