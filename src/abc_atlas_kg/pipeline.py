@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import convert, model, registry, source, validate, write
+from . import convert, fetch, model, registry, source, validate, write
 from .errors import NotConformingError, UsageError
 from .resources import sample_root
 from .vocab import DEFAULT_BASE_IRI
@@ -39,12 +39,34 @@ def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None)
     return known[-1]
 
 
-def load_taxonomy(taxonomy_id: str, root: Path | None = None, release: str | None = None) -> model.Taxonomy:
+def default_root(
+    spec: registry.TaxonomySpec, release: str | None, settings: fetch.Settings | None
+) -> tuple[Path, str | None]:
+    """The bundled sample when it covers the request, else the fetch cache, filled from the ABC bucket as needed.
+
+    Returns the root and the release to read there (the fetched one, which the cache may hold beside others).
+    """
+    present = source.available_releases(sample_root(), spec.directory)
+    if (release in present) if release else any(r in spec.releases for r in present):
+        return sample_root(), release
+    fetched = fetch.fetch_release(spec, release, settings)
+    return fetched.root, fetched.release
+
+
+def load_taxonomy(
+    taxonomy_id: str,
+    root: Path | None = None,
+    release: str | None = None,
+    fetch_settings: fetch.Settings | None = None,
+) -> model.Taxonomy:
+    """Read and check one release; without `root`, the sample or a fetched copy (see `default_root`)."""
     spec = registry.get(taxonomy_id)
-    root = root if root is not None else sample_root()
+    if root is None:
+        root, release = default_root(spec, release, fetch_settings)
     chosen = choose_release(spec, root, release)
     log.info("reading %s release %s from %s", spec.id, chosen, root)
-    return model.build(spec, source.read_release(root, spec.directory, chosen))
+    origins = fetch.read_origins(root, spec.directory, chosen)  # URL and manifest version of fetched files
+    return model.build(spec, source.read_release(root, spec.directory, chosen, origins))
 
 
 def export(
@@ -55,8 +77,9 @@ def export(
     base_iri: str = DEFAULT_BASE_IRI,
     release: str | None = None,
     check: bool = True,
+    fetch_settings: fetch.Settings | None = None,
 ) -> ExportResult:
-    taxonomy = load_taxonomy(taxonomy_id, root, release)
+    taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings)
     triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
     log.info("converted %s: %d triples", taxonomy.accession, len(triples))
     if check:
