@@ -78,7 +78,7 @@ class Settings:
     timeout: float = 30.0  # seconds, for connecting and between received bytes, on every request
     retries: int = 4  # extra attempts after connection errors, timeouts and 5xx responses
     backoff: float = 1.0  # first delay in seconds; doubled on each further attempt
-    report: Callable[[str], None] = field(default=log.info, compare=False)  # one line per file, for the user
+    report: Callable[[str], None] = field(default=log.warning, compare=False)  # status lines and warnings
 
     def url(self, relative_path: str) -> str:
         return self.base_url.rstrip("/") + "/" + relative_path
@@ -93,7 +93,7 @@ def redact(url: str) -> str:
     query = [
         (k, "***" if SECRET_QUERY_KEYS.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
     ]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/"), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/*"), ""))
 
 
 def md5_of(path: Path) -> str:
@@ -209,8 +209,8 @@ class _Http:
                 if number == tries:
                     raise Unreachable(f"{redact(url)}: {reason} (gave up after {tries} attempt(s))") from err
                 delay = self.settings.backoff * 2 ** (number - 1)
-                log.warning(
-                    "%s: %s; retrying in %.2g s (attempt %d of %d)", redact(url), reason, delay, number + 1, tries
+                self.settings.report(
+                    f"warning: {redact(url)}: {reason}; retrying in {delay:.2g} s (attempt {number + 1} of {tries})"
                 )
                 time.sleep(delay)
         raise AssertionError("unreachable")
@@ -331,7 +331,7 @@ def list_manifests(http: _Http, settings: Settings) -> list[str] | None:
         except (FetchError, ET.ParseError) as err:
             if isinstance(err, Unreachable):
                 raise
-            log.warning("%s offers no S3 listing of manifests (%s)", redact(settings.base_url), err)
+            settings.report(f"warning: {redact(settings.base_url)} offers no S3 listing of manifests ({err})")
             return None
         versions.update(page)
         if not token:
@@ -359,10 +359,9 @@ def find_manifest(http: _Http, settings: Settings, directory: str, release: str,
             manifest = load_manifest(http, settings, version)
             if manifest is not None and manifest.lists(directory, release):
                 return manifest
-    log.warning(
-        "no manifest lists %s/%s; fetching its tables by their documented paths, with locally computed MD5s",
-        directory,
-        release,
+    settings.report(
+        f"warning: no manifest lists {directory}/{release}; "
+        "fetching its tables by their documented paths, with locally computed MD5s"
     )
     return None
 
@@ -438,11 +437,19 @@ class Fetched:
 
 
 def choose_release(spec: TaxonomySpec, release: str | None) -> str:
-    """The release asked for, else the newest the registry pins for the taxonomy."""
-    chosen = release or spec.releases[-1]
-    if not VERSION.fullmatch(chosen):
-        raise UsageError(f"release must be a date, YYYYMMDD (got {chosen!r})")
-    return chosen
+    """The release asked for, else the newest the registry pins for the taxonomy.
+
+    Only pinned releases are fetched: a typo should be a usage error, not a string of 404s from the bucket.
+    A release the registry does not know yet can still be read from a folder with `--source`.
+    """
+    if release is None:
+        return spec.releases[-1]
+    if release not in spec.releases:
+        raise UsageError(
+            f"{spec.id} has no release {release} in the registry (known: {', '.join(spec.releases)}); "
+            "use --source for a local copy of another release"
+        )
+    return release
 
 
 def fetch_release(spec: TaxonomySpec, release: str | None = None, settings: Settings | None = None) -> Fetched:
@@ -550,7 +557,7 @@ def available_manifests(settings: Settings) -> tuple[list[str], bool]:
     try:
         listed = list_manifests(http, settings)
     except Unreachable as err:
-        log.warning("%s; showing the manifests cached in %s", err, settings.cache)
+        settings.report(f"warning: {err}; showing the manifests cached in {settings.cache}")
         listed = None
     finally:
         http.close()
