@@ -179,7 +179,7 @@ class _Retryable(Exception):
 
 
 class Unreachable(FetchError):
-    """The bucket could not be reached, or kept failing, after every retry."""
+    """The bucket could not be reached (refused, timed out, connection lost) after every retry: offline?"""
 
 
 class _Http:
@@ -207,7 +207,8 @@ class _Http:
             ) as err:
                 reason = _reason(err)
                 if number == tries:
-                    raise Unreachable(f"{redact(url)}: {reason} (gave up after {tries} attempt(s))") from err
+                    failure = FetchError if isinstance(err, _Retryable) else Unreachable
+                    raise failure(f"{redact(url)}: {reason} (gave up after {tries} attempt(s))") from err
                 delay = self.settings.backoff * 2 ** (number - 1)
                 self.settings.report(
                     f"warning: {redact(url)}: {reason}; retrying in {delay:.2g} s (attempt {number + 1} of {tries})"
@@ -466,87 +467,73 @@ def fetch_release(spec: TaxonomySpec, release: str | None = None, settings: Sett
             f"missing: {', '.join(pending)}"
         )
     if pending:
+        http = _Http(settings)
         try:
-            statuses.update(_fetch_pending(spec, chosen, pending, wanted, record, settings))
+            statuses.update(_ReleaseFetch(spec, chosen, settings, record, http).run(pending, wanted))
         except Unreachable as err:
             raise Unreachable(
                 f"{err}. Are you offline? Missing from the cache {settings.cache}: {', '.join(pending)}"
             ) from err
+        finally:
+            http.close()
     for path in wanted:
         settings.report(f"{statuses[path]:10} {path}")
     return Fetched(settings.cache, spec.directory, chosen, record.manifest_version, record.origins(), statuses)
 
 
-def _fetch_pending(
-    spec: TaxonomySpec,
-    release: str,
-    pending: list[str],
-    wanted: dict[str, str],
-    record: Record,
-    settings: Settings,
-) -> dict[str, str]:
-    http = _Http(settings)
-    try:
-        manifest = find_manifest(http, settings, spec.directory, release, record.manifest_version)
-        version = manifest.version if manifest else None
-        record.manifest_version = version
+@dataclass
+class _ReleaseFetch:
+    """The files of one release still to fetch, with everything their downloads share."""
+
+    spec: TaxonomySpec
+    release: str
+    settings: Settings
+    record: Record
+    http: _Http
+    manifest: Manifest | None = None
+
+    def run(self, pending: list[str], wanted: dict[str, str]) -> dict[str, str]:
+        """Resolve the manifest, then fetch each pending file, recording each as soon as it is verified."""
+        self.manifest = find_manifest(
+            self.http, self.settings, self.spec.directory, self.release, self.record.manifest_version
+        )
+        self.record.manifest_version = self.manifest.version if self.manifest else None
         statuses: dict[str, str] = {}
         with _progress() as progress:
             for path in pending:
-                tag = wanted[path]
-                listed = manifest.entry(spec.directory, tag, release) if manifest else None
-                statuses[path] = _fetch_one(http, settings, path, tag, listed, version, record, progress)
-                record.save()  # after every file, so an interrupted fetch resumes where it stopped
+                statuses[path] = self.one(path, wanted[path], progress)
+                self.record.save()  # after every file, so an interrupted fetch resumes where it stopped
         return statuses
-    finally:
-        http.close()
+
+    def one(self, path: str, tag: str, progress: Progress) -> str:
+        """Fetch one wanted file and record it; returns its status."""
+        url, target, version = self.settings.url(path), self.settings.cache / path, self.record.manifest_version
+        listed = self.manifest.entry(self.spec.directory, tag, self.release) if self.manifest else None
+        self.record.files.pop(path, None)
+        self.record.absent.pop(path, None)
+        if listed is not None and _matches(target, listed):
+            md5, status = listed.md5, "cached"  # already there (copied in, or record lost) and it matches
+        else:
+            md5, status = _download(self.http, url, target, listed, progress), "downloaded"
+        if md5 is None:
+            if listed is not None:
+                raise FetchError(f"{redact(url)}: HTTP 404 Not Found, though manifest {version} lists it")
+            if tag in REQUIRED:
+                raise FetchError(f"{redact(url)}: HTTP 404 Not Found; {self.spec.id} {self.release} needs {tag}.csv")
+            self.record.absent[path] = {"url": redact(url), "manifest_version": version}
+            return "absent"
+        self.record.files[path] = {
+            "md5": md5,
+            "size": target.stat().st_size,
+            "url": redact(url),
+            "manifest_version": version,
+            "checksum": "manifest" if listed else "local",  # compared with the manifest, or only computed here
+        }
+        return status
 
 
-def _fetch_one(
-    http: _Http,
-    settings: Settings,
-    path: str,
-    tag: str,
-    listed: Listed | None,
-    version: str | None,
-    record: Record,
-    progress: Progress,
-) -> str:
-    """Fetch one wanted file and record it; returns its status."""
-    url = settings.url(path)
-    target = settings.cache / path
-    record.files.pop(path, None)
-    record.absent.pop(path, None)
-    if (
-        listed is not None
-        and target.is_file()
-        and target.stat().st_size == listed.size
-        and md5_of(target) == listed.md5
-    ):
-        md5, status = listed.md5, "cached"  # already there, and it matches the manifest
-    else:
-        md5 = _download(http, url, target, listed, progress)
-        status = "downloaded"
-    if md5 is None:
-        if listed is not None:
-            raise FetchError(f"{redact(url)}: HTTP 404 Not Found, though manifest {version} lists it")
-        if tag in REQUIRED:
-            raise FetchError(f"{redact(url)}: HTTP 404 Not Found; {spec_hint(path)} has no {tag}.csv")
-        record.absent[path] = {"url": redact(url), "manifest_version": version}
-        return "absent"
-    record.files[path] = {
-        "md5": md5,
-        "size": target.stat().st_size,
-        "url": redact(url),
-        "manifest_version": version,
-        "checksum": "manifest" if listed else "local",  # compared against the manifest, or only computed here
-    }
-    return status
-
-
-def spec_hint(path: str) -> str:
-    """`metadata/<directory>/<release>` of a file path, for messages."""
-    return "/".join(path.split("/")[:3])
+def _matches(target: Path, listed: Listed) -> bool:
+    return target.is_file() and target.stat().st_size == listed.size and md5_of(target) == listed.md5
 
 
 def available_manifests(settings: Settings) -> tuple[list[str], bool]:
