@@ -229,6 +229,23 @@ def test_export_without_source_fetches_and_records_url_manifest_version_and_md5(
     for row in rows:
         assert row["url"] == bucket.url + row["path"]
         assert row["manifest"] == RELEASE
+    before = bucket.count()
+    again = run(
+        "export", "WMB-taxonomy", "--release", RELEASE, "--cache", cache, "--base-url", bucket.url, "--out", out
+    )
+    assert again.exit_code == 0, again.stderr
+    assert bucket.count() == before
+
+
+def test_a_listed_view_is_fetched_into_views_and_checked_against_the_manifest(bucket: Bucket, cache: Path) -> None:
+    view = bucket.root / PIVOTED
+    view.parent.mkdir()
+    view.write_text("cluster_alias,class,subclass\n1,01 IT-ET Glut,001 CLA-EPd-CTX Car3 Glut\n")
+    bucket.manifest(RELEASE)
+    result = fetch_cli(bucket, cache)
+    assert result.exit_code == 0, result.stderr
+    assert md5(cache / PIVOTED) == md5(view)
+    assert json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())["files"][PIVOTED]["checksum"] == "manifest"
 
 
 def test_env_vars_choose_mirror_and_cache(bucket: Bucket, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
