@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import pyoxigraph as ox
 
-from . import __version__, pipeline, registry, validate, write
+from . import __version__, fetch, pipeline, registry, validate, write
 from .errors import AbcKgError, ExitCode
 from .vocab import DEFAULT_BASE_IRI
 
@@ -51,15 +53,102 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[s
     return names
 
 
+def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say where to fetch from and to, shared by `fetch`, `releases` and `export`."""
+    options = [
+        click.option(
+            "--cache",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar=fetch.CACHE_ENV,
+            help=f"Cache folder, laid out like the bucket. Default: ${fetch.CACHE_ENV}, else the user cache directory.",
+        ),
+        click.option(
+            "--base-url",
+            envvar=fetch.BASE_URL_ENV,
+            default=fetch.DEFAULT_BASE_URL,
+            show_default=True,
+            help=f"Bucket or mirror to fetch from (also ${fetch.BASE_URL_ENV}).",
+        ),
+        click.option("--offline", is_flag=True, help="Make no request: use the cache or fail (exit 4)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for a connection or for data, on every request.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0),
+            default=4,
+            show_default=True,
+            help="Extra attempts after connection errors, timeouts and 5xx responses.",
+        ),
+        click.option(
+            "--backoff",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            help="Seconds before the first retry; doubled for each further one.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(options: dict[str, Any]) -> fetch.Settings:
+    """Fetch settings from the shared options; per-file status lines go to stderr."""
+    return fetch.Settings(
+        base_url=options["base_url"],
+        cache=options["cache"] or fetch.default_cache(),
+        offline=options["offline"],
+        timeout=options["timeout"],
+        retries=options["retries"],
+        backoff=options["backoff"],
+        report=lambda line: click.echo(line, err=True),
+    )
+
+
+@main.command("fetch")
+@click.argument("taxonomies", nargs=-1, required=True)
+@click.option("--release", help="Release (directory version, YYYYMMDD). Default: the newest the registry pins.")
+@fetch_options
+def fetch_command(taxonomies: tuple[str, ...], release: str | None, **options: Any) -> None:
+    """Download TAXONOMIES' tables from the ABC Atlas into the cache, verified; print each release folder."""
+    settings = _settings(options)
+    for taxonomy in taxonomies:
+        spec = registry.get(taxonomy)
+        fetched = fetch.fetch_release(spec, release, settings)
+        click.echo(str(fetched.folder))
+
+
+@main.command()
+@fetch_options
+def releases(**options: Any) -> None:
+    """List the release manifests the bucket offers (the cached ones when offline or unreachable)."""
+    settings = _settings(options)
+    versions, live = fetch.available_manifests(settings)
+    where = fetch.redact(settings.base_url) if live else f"the cache {settings.cache}"
+    click.echo(f"{len(versions)} release manifest(s) in {where}", err=True)
+    for version in versions:
+        click.echo(version)
+
+
 @main.command()
 @click.argument("taxonomy", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Export every known taxonomy that the source holds.")
 @click.option(
     "--source",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder laid out like the ABC bucket (metadata/<directory>/<release>/...). Default: the bundled sample.",
+    help="Folder laid out like the ABC bucket (metadata/<directory>/<release>/...). "
+    "Default: the bundled sample if it has the release, else fetched from the ABC Atlas.",
 )
-@click.option("--release", help="Release (directory version) to export. Default: the newest one present.")
+@click.option(
+    "--release",
+    help="Release (directory version) to export. Default: the newest one in --source or the sample, "
+    "else the newest the registry pins.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -82,6 +171,7 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[s
     help="Base of cell-set and level IRIs: {base}{accession}/{label}.",
 )
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
+@fetch_options
 def export(
     taxonomy: tuple[str, ...],
     everything: bool,
@@ -91,6 +181,7 @@ def export(
     formats: list[str],
     base_iri: str,
     no_validate: bool,
+    **options: Any,
 ) -> None:
     """Export TAXONOMY... (ids from `abc-kg taxonomies`, or accessions) to RDF."""
     if everything == bool(taxonomy):
@@ -98,7 +189,9 @@ def export(
     if release is not None and len(taxonomy) != 1:
         raise click.UsageError("--release needs exactly one taxonomy")
     for taxonomy_id in taxonomy or pipeline.present_taxonomies(source):
-        result = pipeline.export(taxonomy_id, source, out, formats, base_iri, release, check=not no_validate)
+        result = pipeline.export(
+            taxonomy_id, source, out, formats, base_iri, release, not no_validate, fetch_settings=_settings(options)
+        )
         t = result.taxonomy
         click.echo(
             f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "

@@ -155,6 +155,8 @@ def _taxonomy(taxonomy: Taxonomy, iris: Iris) -> Iterator[Triple]:
         yield Triple(node, V.byteSize, _integer(source.size))
         if source.url:
             yield Triple(node, V.downloadURL, NamedNode(source.url))
+        if source.manifest_version:
+            yield Triple(node, A.manifestVersion, _string(source.manifest_version))
 
 
 def _level(level: Level, iris: Iris) -> Iterator[Triple]:

@@ -70,3 +70,9 @@ class NotConformingError(AbcKgError):
     """The RDF does not conform to the SHACL shapes."""
 
     exit_code = ExitCode.NOT_CONFORMING
+
+
+class FetchError(AbcKgError):
+    """Downloading from the ABC Atlas bucket failed: unreachable, refused, corrupt, or missing from an offline cache."""
+
+    exit_code = ExitCode.FETCH_FAILED

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import adapters, convert, links, model, registry, source, validate, write
-from .errors import NotConformingError, UsageError
+from . import adapters, convert, fetch, links, model, registry, source, validate, write
+from .errors import FetchError, NotConformingError, UsageError
 from .resources import sample_root
 from .vocab import DEFAULT_BASE_IRI
 
@@ -39,18 +39,45 @@ def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None)
     return known[-1]
 
 
-def load_taxonomy(taxonomy_id: str, root: Path | None = None, release: str | None = None) -> model.Taxonomy:
-    """Read and model one taxonomy release, with the cross-taxonomy links its registry entry declares."""
+def default_root(
+    spec: registry.TaxonomySpec, release: str | None, settings: fetch.Settings | None
+) -> tuple[Path, str | None]:
+    """The bundled sample when it covers the request, else the fetch cache, filled from the ABC bucket as needed.
+
+    Returns the root and the release to read there (the fetched one, which the cache may hold beside others).
+    """
+    present = source.available_releases(sample_root(), spec.directory)
+    if (release in present) if release else any(r in spec.releases for r in present):
+        return sample_root(), release
+    fetched = fetch.fetch_release(spec, release, settings)
+    return fetched.root, fetched.release
+
+
+def load_taxonomy(
+    taxonomy_id: str,
+    root: Path | None = None,
+    release: str | None = None,
+    fetch_settings: fetch.Settings | None = None,
+) -> model.Taxonomy:
+    """Read and model one release, with the cross-taxonomy links its registry entry declares.
+
+    Without `root`, the sample or a fetched copy (see `default_root`); linked taxonomies come from the same place.
+    """
     spec = registry.get(taxonomy_id)
-    root = root if root is not None else sample_root()
+    given_root = root
+    if root is None:
+        root, release = default_root(spec, release, fetch_settings)
     chosen = choose_release(spec, root, release)
     log.info("reading %s release %s from %s", spec.id, chosen, root)
-    tables = source.read_release(root, spec.directory, chosen, dict(spec.table_directories))
+    origins = {}  # URL and manifest version of fetched files
+    for directory in {spec.directory, *dict(spec.table_directories).values()}:
+        origins.update(fetch.read_origins(root, directory, chosen))
+    tables = source.read_release(root, spec.directory, chosen, dict(spec.table_directories), origins)
     taxonomy = adapters.builder(spec)(spec, tables)
     for link in spec.links:
         try:
-            other = load_taxonomy(link.other, root)
-        except UsageError as err:
+            other = load_taxonomy(link.other, given_root, fetch_settings=fetch_settings)
+        except (UsageError, FetchError) as err:
             log.warning("no %s links from %s: %s", link.kind, spec.id, err)
             continue
         taxonomy.mappings.extend(links.LINKS[link.kind](taxonomy, other))
@@ -58,8 +85,9 @@ def load_taxonomy(taxonomy_id: str, root: Path | None = None, release: str | Non
 
 
 def present_taxonomies(root: Path | None = None) -> list[str]:
-    """The registry ids with at least one of their releases under `root` (default: the bundled sample)."""
-    root = root if root is not None else sample_root()
+    """The registry ids with at least one of their releases under `root`; every id when fetching."""
+    if root is None:
+        return list(registry.taxonomies())
     return [
         spec.id
         for spec in registry.taxonomies().values()
@@ -75,8 +103,9 @@ def export(
     base_iri: str = DEFAULT_BASE_IRI,
     release: str | None = None,
     check: bool = True,
+    fetch_settings: fetch.Settings | None = None,
 ) -> ExportResult:
-    taxonomy = load_taxonomy(taxonomy_id, root, release)
+    taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings)
     triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
     log.info("converted %s: %d triples", taxonomy.accession, len(triples))
     if check:

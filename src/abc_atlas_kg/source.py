@@ -11,8 +11,9 @@ import csv
 import hashlib
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import InputError, Problem, UsageError
 
@@ -37,7 +38,15 @@ class SourceFile:
     relative_path: str  # bucket-relative, e.g. metadata/WMB-taxonomy/20230830/cluster.csv
     md5: str
     size: int
-    url: str | None = None
+    url: str | None = None  # where the bytes were downloaded from, when abc-kg fetched them
+    manifest_version: str | None = None  # the ABC release manifest that resolved the file, if one did
+
+
+class Origin(NamedTuple):
+    """Where a file in a local copy of the bucket came from; the fetcher records it, the reader attaches it."""
+
+    url: str
+    manifest_version: str | None
 
 
 @dataclass
@@ -85,11 +94,29 @@ def available_releases(root: Path, directory: str) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
-def read_release(root: Path, directory: str, release: str, elsewhere: Mapping[str, str] | None = None) -> ReleaseTables:
+def table_path(directory: str, release: str, tag: str) -> str:
+    """The documented bucket-relative path of a known table or view: the one place the file layout is spelled out."""
+    folder = f"metadata/{directory}/{release}"
+    if tag in KNOWN_VIEWS:
+        return f"{folder}/views/{tag}.csv"
+    if tag in KNOWN_TABLES:
+        return f"{folder}/{tag}.csv"
+    raise ValueError(f"{tag!r} is not a table abc-kg reads")
+
+
+def read_release(
+    root: Path,
+    directory: str,
+    release: str,
+    elsewhere: Mapping[str, str] | None = None,
+    origins: Mapping[str, Origin] | None = None,
+) -> ReleaseTables:
     """Read the known tables of a release; absent files are simply absent (the model decides what is required).
 
     `elsewhere` names tables that the ABC Atlas publishes in another directory of the same release
-    (the aging clusters' cluster.csv sits in Zeng-Aging-Mouse-10Xv3).
+    (the aging clusters' cluster.csv sits in Zeng-Aging-Mouse-10Xv3). `origins` maps bucket-relative paths to
+    where a fetched file came from, so provenance can name its URL and manifest version; files without an entry
+    are described by path, MD5 and size only.
     """
     folder = release_dir(root, directory, release)
     if not folder.is_dir():
@@ -109,6 +136,9 @@ def read_release(root: Path, directory: str, release: str, elsewhere: Mapping[st
             relative = path.relative_to(root).as_posix()
             table = read_csv(path, relative, problems)
             if table is not None:
+                origin = (origins or {}).get(relative)
+                if origin is not None:
+                    table.source = replace(table.source, url=origin.url, manifest_version=origin.manifest_version)
                 found.tables[tag] = table
     if problems:
         raise InputError(problems)

@@ -60,6 +60,7 @@ class A:
     clusterAlias = NamedNode(AKG + "clusterAlias")
     memberOf = NamedNode(AKG + "memberOf")
     md5 = NamedNode(AKG + "md5")
+    manifestVersion = NamedNode(AKG + "manifestVersion")
 
 
 class V:
