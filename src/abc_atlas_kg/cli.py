@@ -97,6 +97,11 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _to_stderr(line: str) -> None:
+    """Status lines of fetching; a module-level function so that settings can travel to worker processes."""
+    click.echo(line, err=True)
+
+
 def _settings(options: dict[str, Any]) -> fetch.Settings:
     """Fetch settings from the shared options; per-file status lines go to stderr."""
     return fetch.Settings(
@@ -106,7 +111,7 @@ def _settings(options: dict[str, Any]) -> fetch.Settings:
         timeout=options["timeout"],
         retries=options["retries"],
         backoff=options["backoff"],
-        report=lambda line: click.echo(line, err=True),
+        report=_to_stderr,
     )
 
 
@@ -171,6 +176,11 @@ def releases(**options: Any) -> None:
     help="Base of cell-set and level IRIs: {base}{accession}/{label}.",
 )
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Taxonomies exported in parallel processes. Default: one per core, at most one per taxonomy.",
+)
 @fetch_options
 def export(
     taxonomy: tuple[str, ...],
@@ -181,25 +191,27 @@ def export(
     formats: list[str],
     base_iri: str,
     no_validate: bool,
-    **options: Any,
+    jobs: int | None,
+    **fetch_args: Any,
 ) -> None:
     """Export TAXONOMY... (ids from `abc-kg taxonomies`, or accessions) to RDF."""
     if everything == bool(taxonomy):
         raise click.UsageError("name one or more taxonomies, or give --all")
     if release is not None and len(taxonomy) != 1:
         raise click.UsageError("--release needs exactly one taxonomy")
-    for taxonomy_id in taxonomy or pipeline.present_taxonomies(source):
-        result = pipeline.export(
-            taxonomy_id, source, out, formats, base_iri, release, not no_validate, fetch_settings=_settings(options)
-        )
-        t = result.taxonomy
-        click.echo(
-            f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
-            f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
-            f"{result.triples} triples",
-            err=True,
-        )
-        for path in result.files:
+    ids = list(taxonomy) or pipeline.present_taxonomies(source)
+    options = {
+        "root": source,
+        "out": out,
+        "formats": formats,
+        "base_iri": base_iri,
+        "release": release,
+        "check": not no_validate,
+        "fetch_settings": _settings(fetch_args),
+    }
+    for summary, files in pipeline.export_many(ids, jobs, **options):
+        click.echo(summary, err=True)
+        for path in files:
             click.echo(str(path))
 
 

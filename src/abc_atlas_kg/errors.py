@@ -59,6 +59,9 @@ class InputError(AbcKgError):
         tail = f"\n  ... and {more} more problem(s)" if more > 0 else ""
         super().__init__(f"{len(problems)} problem(s) in the input:\n{shown}{tail}")
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
+        return (InputError, (self.problems,))  # so that it crosses from a worker process intact
+
 
 class UsageError(AbcKgError):
     """The command line asks for something that does not exist (unknown taxonomy, release, format)."""

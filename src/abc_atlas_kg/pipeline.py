@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from . import adapters, convert, fetch, links, model, registry, source, validate, write
@@ -19,6 +23,14 @@ class ExportResult:
     taxonomy: model.Taxonomy
     triples: int
     files: list[Path]
+
+    def summary(self) -> str:
+        t = self.taxonomy
+        return (
+            f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
+            f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
+            f"{self.triples} triples"
+        )
 
 
 def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None) -> str:
@@ -124,3 +136,25 @@ def export(
     folder = out / taxonomy.id / taxonomy.release
     files = write.write_all(documents, folder, formats or write.formats())
     return ExportResult(taxonomy, len(triples), files)
+
+
+def _export_in_worker(taxonomy_id: str, **options: object) -> tuple[str, list[Path]]:
+    """Export in a worker process; only the summary and the paths travel back, not the whole model."""
+    result = export(taxonomy_id, **options)  # type: ignore[arg-type]
+    return result.summary(), result.files
+
+
+def export_many(
+    taxonomy_ids: list[str], jobs: int | None = None, **options: object
+) -> Iterator[tuple[str, list[Path]]]:
+    """Export several taxonomies, in parallel processes when there are cores to spare (pyshacl is single-threaded).
+
+    Yields (summary, files) per taxonomy, in the order asked. Each export stays atomic on its own.
+    """
+    jobs = max(1, min(len(taxonomy_ids), jobs or os.cpu_count() or 1))
+    if jobs == 1:
+        for taxonomy_id in taxonomy_ids:
+            yield _export_in_worker(taxonomy_id, **options)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(partial(_export_in_worker, **options), taxonomy_ids)
