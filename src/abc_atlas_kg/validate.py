@@ -19,6 +19,9 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 
 from .resources import shapes_dir
+from .vocab import XSD
+
+XSD_STRING = XSD + "string"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.ter
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string; rdflib keeps them apart
+        return rdflib.Literal(term.value)
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
@@ -103,7 +108,7 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     def convert(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
         if isinstance(term, ox.NamedNode):
             return iri(term)
-        if isinstance(term, ox.Literal) and not term.language:
+        if isinstance(term, ox.Literal) and not term.language and term.datatype.value != XSD_STRING:
             return rdflib.Literal(term.value, datatype=iri(term.datatype))
         return to_rdflib_term(term)
 

@@ -130,7 +130,7 @@ class _Compactor:
 
 @register("jsonld", ".jsonld", "application/ld+json")
 def write_jsonld(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
-    """Compacted JSON-LD with the shipped context inlined, so the file parses offline."""
+    """Compacted JSON-LD with the shipped context inlined, so the file parses offline (also with rdflib)."""
     context = jsonld_context()["@context"]
     compactor = _Compactor.from_context(context)
     nodes = []
@@ -149,7 +149,7 @@ def write_jsonld(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[byte
         if len(node.get("@type", ())) == 1:
             node["@type"] = node["@type"][0]
         nodes.append(node)
-    document = {"@context": context, "@id": graph.value, "@graph": nodes}
+    document = {"@context": context, "@graph": nodes}  # default graph, like .ttl and .nt; .nq names the graph
     out.write(json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"))
     out.write(b"\n")
 
