@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     NOT_CONFORMING = 3
     FETCH_FAILED = 4
+    STORE_FAILED = 5
 
 
 class AbcKgError(Exception):
@@ -70,3 +71,12 @@ class NotConformingError(AbcKgError):
     """The RDF does not conform to the SHACL shapes."""
 
     exit_code = ExitCode.NOT_CONFORMING
+
+
+class StoreError(AbcKgError):
+    """A triple store could not be opened, reached, authenticated against, written or queried.
+
+    Messages name the store and what failed; they never contain credentials.
+    """
+
+    exit_code = ExitCode.STORE_FAILED
