@@ -253,21 +253,25 @@ def load_command(
         raise UsageError("name a TAXONOMY or FILE to load, or use --all")
     if fresh and endpoint:
         raise UsageError("--fresh is for the embedded store; a server's graphs are replaced one by one by PUT")
-    with load.workdir() as work:
-        payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
-        for item in _load_items(items, all_taxonomies, source):
-            if isinstance(item, Path):
-                payloads += load.file_payloads(item, work, graph)
-            else:
-                payloads += load.taxonomy_payloads(item, work, source, release, base_iri)
-        target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=False)
-        try:
+    chosen = _load_items(items, all_taxonomies, source)
+    started = time.perf_counter()
+    target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=False)  # fail early
+    try:
+        with load.workdir() as work:
+            payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
+            for item in chosen:
+                if isinstance(item, Path):
+                    payloads += load.file_payloads(item, work, graph)
+                else:
+                    payloads += load.taxonomy_payloads(item, work, source, release, base_iri)
+            exported = time.perf_counter() - started
             if fresh and isinstance(target, load.EmbeddedStore):
                 target.clear()
             summary = load.load(target, payloads)
-        finally:
-            target.close()
+    finally:
+        target.close()
     click.echo(summary.text(), err=True)
+    click.echo(f"total {time.perf_counter() - started:.2f} s (export and parse {exported:.2f} s)", err=True)
 
 
 def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
@@ -373,10 +377,14 @@ def serve(store: Path | None, port: int) -> None:
     command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
     click.echo(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)", err=True)
     process = subprocess.Popen([*command, "--union-default-graph"])
+    # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         code = process.wait()
     except KeyboardInterrupt:
         process.terminate()
         code = process.wait()
-    if code not in (0, -signal.SIGTERM):
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise StoreError(f"the oxigraph server stopped with exit code {code}")
