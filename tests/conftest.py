@@ -100,6 +100,7 @@ def broken_copy(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
 # --- stores: the embedded one and real servers, started once per session (see servers.py) -----------------
 
 RELEASE_GRAPH = "https://purl.brain-bican.org/taxonomy/CCN20230722/release/20231215"
+VIRTUOSO_ENV = {"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "dba"}  # Virtuoso's default account
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +151,11 @@ def oxigraph_loaded(oxigraph_server: servers.Server) -> servers.Server:
     result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", oxigraph_server.endpoint)
     assert result.exit_code == 0, result.stderr
     return oxigraph_server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_loaded(virtuoso_server: servers.Server) -> servers.Server:
+    """Virtuoso holding the complete fixture. Tests that change it put it back."""
+    result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", virtuoso_server.endpoint, env=VIRTUOSO_ENV)
+    assert result.exit_code == 0, result.stderr
+    return virtuoso_server

@@ -11,13 +11,12 @@ import pyoxigraph as ox
 import pytest
 import requests
 import servers
-from conftest import COMPLETE, RELEASE_GRAPH, Export, load_cli, run
+from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli, run
 
 from abc_atlas_kg.load import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
 
 CLASS_01 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-VIRTUOSO_ENV = {"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "dba"}
 
 
 def embedded_counts(store: Path) -> dict[str, int]:
@@ -208,10 +207,15 @@ def test_virtuoso_replaces_an_edited_release(
 ) -> None:
     args = ("--endpoint", virtuoso_server.endpoint)
     assert load_cli("WMB-taxonomy", "--source", COMPLETE, *args, env=VIRTUOSO_ENV).exit_code == 0
-    result = load_cli(renamed_copy(complete_export, tmp_path), *args, env=VIRTUOSO_ENV)
-    assert result.exit_code == 0, result.stderr
-    assert labels_of(virtuoso_server.query_url, CLASS_01) == {"01 IT-ET Glut renamed"}
-    assert server_counts(virtuoso_server.query_url)[RELEASE_GRAPH] == 335
+    try:
+        result = load_cli(renamed_copy(complete_export, tmp_path), *args, env=VIRTUOSO_ENV)
+        assert result.exit_code == 0, result.stderr
+        assert labels_of(virtuoso_server.query_url, CLASS_01) == {"01 IT-ET Glut renamed"}
+        assert server_counts(virtuoso_server.query_url)[RELEASE_GRAPH] == 335
+    finally:
+        restored = load_cli(complete_export.file("jsonld"), *args, env=VIRTUOSO_ENV)
+    assert restored.exit_code == 0, restored.stderr
+    assert labels_of(virtuoso_server.query_url, CLASS_01) == {"01 IT-ET Glut"}
 
 
 def test_virtuoso_wrong_password_is_a_clear_error_without_the_password(virtuoso_server: servers.Server) -> None:
