@@ -120,6 +120,18 @@ def test_triples_without_a_taxonomy_need_a_graph(tmp_path: Path) -> None:
     assert embedded_counts(tmp_path / "store") == {"https://example.org/g": 1}
 
 
+def test_reload_keeps_the_other_graphs_of_the_store(tmp_path: Path) -> None:
+    """A re-load clears the whole store only when it replaces every graph in it; other graphs survive."""
+    store = tmp_path / "store"
+    data = tmp_path / "extra.ttl"
+    data.write_text("<https://example.org/a> <https://example.org/p> 'x' .\n")
+    assert load_cli("WMB-taxonomy", "--source", COMPLETE, "--store", store).exit_code == 0
+    assert load_cli(data, "--graph", "https://example.org/g", "--store", store).exit_code == 0
+    before = embedded_counts(store)
+    assert load_cli("WMB-taxonomy", "--source", COMPLETE, "--store", store).exit_code == 0
+    assert embedded_counts(store) == before and before["https://example.org/g"] == 1
+
+
 def test_fresh_empties_the_embedded_store_first(tmp_path: Path) -> None:
     store = tmp_path / "store"
     data = tmp_path / "extra.ttl"

@@ -351,8 +351,8 @@ def query_command(
         output = query.render(target.query(text, bindings), fmt)
     finally:
         target.close()
-    click.echo(output, nl=False)
     logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
+    click.echo(output, nl=False)
 
 
 @main.command()

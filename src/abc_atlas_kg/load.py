@@ -13,6 +13,7 @@ same thing per graph, and the triple counts in the summary are asked of the stor
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -34,6 +35,8 @@ from .convert import iri_segment
 from .errors import StoreError, UsageError
 from .resources import ontology_dir, shapes_dir
 from .vocab import DCTERMS, DEFAULT_BASE_IRI, OBO, RDF
+
+log = logging.getLogger(__name__)
 
 ONTOLOGY_GRAPH = "https://w3id.org/abc-atlas-kg/graph/ontology"
 SHAPES_GRAPH = "https://w3id.org/abc-atlas-kg/graph/shapes"
@@ -163,6 +166,9 @@ class Target(Protocol):
 
     description: str
 
+    def begin(self, graphs: set[str]) -> None:
+        """Prepare for replacing these graphs (a chance to do it faster than graph by graph)."""
+
     def replace(self, payload: Payload) -> None:
         """Make the payload's graph hold exactly the payload's triples."""
 
@@ -204,6 +210,19 @@ class EmbeddedStore:
     def clear(self) -> None:
         """Empty the whole store: fast in Oxigraph, unlike dropping one big graph."""
         self.store.clear()
+
+    def begin(self, graphs: set[str]) -> None:
+        """When this load replaces everything the store holds, empty it at once.
+
+        Removing one graph from an on-disk Oxigraph store deletes quad by quad (about 60 s per million triples
+        here); clearing the whole store is instant. The result is the same when no other graph would survive.
+        """
+        held = {g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)}
+        others = set(self.store.named_graphs()) - {ox.NamedNode(g) for g in held}
+        default_empty = next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
+        if held and held <= graphs and not others and default_empty:
+            log.info("every graph in %s is being replaced: clearing the store first", self.path)
+            self.clear()
 
     def replace(self, payload: Payload) -> None:
         graph = ox.NamedNode(payload.graph)
@@ -410,6 +429,9 @@ class GraphStoreEndpoint:
             headers={"Content-Type": "text/turtle"},
         )
 
+    def begin(self, graphs: set[str]) -> None:
+        """Nothing to prepare: each PUT replaces its graph on the server."""
+
     def replace(self, payload: Payload) -> None:
         self._write("PUT", payload)
 
@@ -472,6 +494,7 @@ class LoadSummary:
 def load(target: Target, payloads: Sequence[Payload]) -> LoadSummary:
     """Replace each payload's graph (append for a second payload of the same graph), then count what the store has."""
     start = time.perf_counter()
+    target.begin({p.graph for p in payloads})
     origins: dict[str, list[str]] = {}
     for payload in payloads:
         if payload.graph in origins:
