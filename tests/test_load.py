@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -273,3 +278,89 @@ def test_serve_without_a_store_fails(tmp_path: Path) -> None:
     result = run("serve", "--store", tmp_path / "none")
     assert result.exit_code == 5
     assert "no store" in result.stderr
+
+
+def test_all_loads_every_taxonomy_the_source_holds(tmp_path: Path) -> None:
+    result = load_cli("--all", "--source", COMPLETE, "--store", tmp_path / "store", "--no-vocabulary")
+    assert result.exit_code == 0, result.stderr
+    assert embedded_counts(tmp_path / "store") == {RELEASE_GRAPH: 335}
+
+
+# --- Basic and bearer authentication, against a small real HTTP server -------------------------------------
+
+
+class _AuthStore(http.server.BaseHTTPRequestHandler):
+    """A minimal Graph Store that demands `Basic dba:good` or `Bearer tok`, and records what it was sent."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def _authorised(self) -> bool:
+        header = self.headers.get("Authorization")
+        self.seen.append((self.command, header))
+        good = {"Basic " + base64.b64encode(b"dba:good").decode(), "Bearer tok"}
+        if header in good:
+            return True
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="test"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self._authorised():
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def do_POST(self) -> None:  # the count query
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self._authorised():
+            body = b'{"head": {"vars": ["g", "n"]}, "results": {"bindings": []}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def auth_store() -> Iterator[str]:
+    _AuthStore.seen.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthStore)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/store"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    data = tmp_path / "small.ttl"
+    data.write_text("<https://example.org/a> <https://example.org/p> 'x' .\n")
+    return data
+
+
+def test_auto_auth_answers_a_basic_challenge(auth_store: str, small_file: Path) -> None:
+    env = {"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "good"}
+    result = load_cli(
+        small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", auth_store, env=env
+    )
+    assert result.exit_code == 0, result.stderr
+    assert _AuthStore.seen[0] == ("PUT", None)  # no credentials until the server asks
+    assert _AuthStore.seen[1][1] == "Basic " + base64.b64encode(b"dba:good").decode()
+
+
+def test_bearer_token_is_sent_and_a_wrong_basic_password_is_not_shown(auth_store: str, small_file: Path) -> None:
+    args = (small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", auth_store)
+    assert load_cli(*args, env={"ABC_KG_ENDPOINT_TOKEN": "tok"}).exit_code == 0
+    assert _AuthStore.seen[0] == ("PUT", "Bearer tok")
+    wrong = load_cli(
+        *args, "--auth", "basic", env={"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "n0pe-pw"}
+    )
+    assert wrong.exit_code == 5 and "authentication failed as user 'dba'" in wrong.stderr
+    assert "n0pe-pw" not in wrong.stderr + wrong.stdout
