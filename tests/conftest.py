@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import servers
 from click.testing import CliRunner, Result
 
 from abc_atlas_kg.cli import main
@@ -96,3 +98,67 @@ def broken_copy(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
         return root
 
     return make
+
+
+# --- stores: the embedded one and real servers, started once per session (see servers.py) -----------------
+
+RELEASE_GRAPH = "https://purl.brain-bican.org/taxonomy/CCN20230722/release/20231215"
+VIRTUOSO_ENV = {"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "dba"}  # Virtuoso's default account
+
+
+@pytest.fixture(autouse=True)
+def _no_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real default store or credentials from a test."""
+    monkeypatch.setenv("ABC_KG_STORE", str(tmp_path / "default-store"))
+    for name in ("ABC_KG_ENDPOINT", "ABC_KG_QUERY_URL", "ABC_KG_ENDPOINT_AUTH", "ABC_KG_ENDPOINT_USER",
+                 "ABC_KG_ENDPOINT_PASSWORD", "ABC_KG_ENDPOINT_TOKEN"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
+    server = servers.start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
+    try:
+        server = servers.start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    except FileNotFoundError:
+        if os.environ.get("ABC_KG_REQUIRE_SERVERS"):
+            raise
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource-7-bin)")
+    yield server
+    server.stop()
+
+
+def load_cli(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    """`abc-kg load ...` through the real CLI, with credentials (if any) in the environment only."""
+    return CliRunner(env=env).invoke(main, ["load", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def embedded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded store holding the complete fixture, its ontology and shapes."""
+    path = tmp_path_factory.mktemp("embedded") / "store"
+    result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--store", path)
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+@pytest.fixture(scope="session")
+def oxigraph_loaded(oxigraph_server: servers.Server) -> servers.Server:
+    """The Oxigraph server holding the complete fixture. Tests that change it put it back."""
+    result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", oxigraph_server.endpoint)
+    assert result.exit_code == 0, result.stderr
+    return oxigraph_server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_loaded(virtuoso_server: servers.Server) -> servers.Server:
+    """Virtuoso holding the complete fixture. Tests that change it put it back."""
+    result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", virtuoso_server.endpoint, env=VIRTUOSO_ENV)
+    assert result.exit_code == 0, result.stderr
+    return virtuoso_server

@@ -1,13 +1,17 @@
 """The `abc-kg` command line: a click group with one command per job.
 
 Data goes to files or stdout; messages, logs and errors go to stderr. Exit codes: 0 ok, 1 invalid input,
-2 usage error, 3 SHACL non-conformance, 4 fetch failure.
+2 usage error, 3 SHACL non-conformance, 4 fetch failure, 5 store failure.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,10 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from . import __version__, fetch, pipeline, registry, validate, write
-from .errors import AbcKgError, ExitCode
+from . import __version__, fetch, load, pipeline, query, registry, validate, write
+from .errors import AbcKgError, ExitCode, StoreError, UsageError
+from .resources import sample_root
+from .source import available_releases
 from .vocab import DEFAULT_BASE_IRI
 
 
@@ -254,3 +260,243 @@ def taxonomies() -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+# --- load, query, serve --------------------------------------------------------------------------------------
+
+
+def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """The options that choose a store, shared by `load` and `query`."""
+    options = [
+        click.option(
+            "--store",
+            type=click.Path(file_okay=False, path_type=Path),
+            help=f"Embedded Oxigraph store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+        ),
+        click.option(
+            "--endpoint",
+            envvar="ABC_KG_ENDPOINT",
+            help="SPARQL 1.1 Graph Store Protocol URL of a server, e.g. http://localhost:7878/store (Oxigraph) or "
+            "http://localhost:8890/sparql-graph-crud-auth (Virtuoso). [env ABC_KG_ENDPOINT]",
+        ),
+        click.option(
+            "--query-url",
+            envvar="ABC_KG_QUERY_URL",
+            help="SPARQL query URL of that server. Default: derived from --endpoint (/store → /query, "
+            "/sparql-graph-crud-auth → /sparql, /ds/data → /ds/sparql). [env ABC_KG_QUERY_URL]",
+        ),
+        click.option(
+            "--gsp-param",
+            type=click.Choice(["auto", "graph", "graph-uri"]),
+            default="auto",
+            show_default=True,
+            help="Query parameter naming the graph: graph (standard) or graph-uri (Virtuoso); auto picks by URL.",
+        ),
+        click.option(
+            "--auth",
+            "auth_scheme",
+            type=click.Choice(load.AUTH_SCHEMES),
+            default="auto",
+            envvar="ABC_KG_ENDPOINT_AUTH",
+            show_default=True,
+            help=f"Authentication for --endpoint. Credentials come only from ${load.USER_ENV}, "
+            f"${load.PASSWORD_ENV}, ${load.TOKEN_ENV} or a hidden prompt on a terminal. auto: bearer if a token "
+            "is set, else Digest or Basic as the server's challenge asks.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _open_target(
+    store: Path | None, endpoint: str | None, query_url: str | None, gsp_param: str, auth_scheme: str, read_only: bool
+) -> load.Target:
+    if store is not None and endpoint:
+        raise UsageError("choose --store or --endpoint, not both")
+    if endpoint:
+        return load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme)
+    if query_url:
+        raise UsageError("--query-url goes with --endpoint")
+    return load.EmbeddedStore(store or load.default_store_dir(), read_only=read_only)
+
+
+@main.command("load")
+@click.argument("items", nargs=-1, metavar="[TAXONOMY... | FILE...]")
+@click.option("--all", "all_taxonomies", is_flag=True, help="Every known taxonomy that the source holds.")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder laid out like the ABC bucket, for TAXONOMY arguments. Default: the bundled sample.",
+)
+@click.option("--release", help="Release to export for TAXONOMY arguments. Default: the newest one present.")
+@click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of cell-set IRIs (as export).")
+@click.option(
+    "--graph",
+    help="Named graph for the triples of .nt/.ttl FILEs. Default: the release graph of the file's taxonomy "
+    "node ({taxonomy IRI}/release/{release}). Quads (.nq, .trig, exported .jsonld) keep their own graphs.",
+)
+@click.option(
+    "--fresh", is_flag=True, help="Embedded store only: empty the whole store first (fast, unlike a graph drop)."
+)
+@click.option("--no-vocabulary", is_flag=True, help="Do not (re)load the ontology and shapes graphs.")
+@_target_options
+def load_command(
+    items: tuple[str, ...],
+    all_taxonomies: bool,
+    source: Path | None,
+    release: str | None,
+    base_iri: str,
+    graph: str | None,
+    fresh: bool,
+    no_vocabulary: bool,
+    store: Path | None,
+    endpoint: str | None,
+    query_url: str | None,
+    gsp_param: str,
+    auth_scheme: str,
+) -> None:
+    """Load taxonomy releases (exported on the fly) or RDF FILEs into a store, one named graph per release.
+
+    Re-loading replaces each graph, so loading twice never duplicates. The ontology and the SHACL shapes go to
+    their own graphs. A summary (graphs, triples counted by the store, time) goes to stderr.
+    """
+    if not items and not all_taxonomies:
+        raise UsageError("name a TAXONOMY or FILE to load, or use --all")
+    if fresh and endpoint:
+        raise UsageError("--fresh is for the embedded store; a server's graphs are replaced one by one by PUT")
+    chosen = _load_items(items, all_taxonomies, source)
+    started = time.perf_counter()
+    target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=False)  # fail early
+    try:
+        with load.workdir() as work:
+            payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
+            for item in chosen:
+                if isinstance(item, Path):
+                    payloads += load.file_payloads(item, work, graph)
+                else:
+                    payloads += load.taxonomy_payloads(item, work, source, release, base_iri)
+            exported = time.perf_counter() - started
+            if fresh and isinstance(target, load.EmbeddedStore):
+                target.clear()
+            summary = load.load(target, payloads)
+    finally:
+        target.close()
+    click.echo(summary.text(), err=True)
+    click.echo(f"total {time.perf_counter() - started:.2f} s (export and parse {exported:.2f} s)", err=True)
+
+
+def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
+    """Files as paths, everything else as taxonomy ids (checked now, before anything is written)."""
+    chosen: list[str | Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_file():
+            chosen.append(path)
+        elif path.suffix in load.RDF_FILE_SUFFIXES:
+            raise UsageError(f"no such file: {item}")
+        else:
+            chosen.append(registry.get(item).id)
+    if all_taxonomies:
+        root = source if source is not None else sample_root()
+        present = [s.id for s in registry.taxonomies().values() if pipeline_releases(root, s)]
+        if not present:
+            raise UsageError(f"no known taxonomy has a release under {root / 'metadata'}")
+        chosen += [t for t in present if t not in chosen]
+    return chosen
+
+
+def pipeline_releases(root: Path, spec: registry.TaxonomySpec) -> list[str]:
+    return [r for r in available_releases(root, spec.directory) if r in spec.releases]
+
+
+@main.command("query")
+@click.argument("query_text", required=False, metavar="[QUERY_NAME | 'SPARQL']")
+@click.option(
+    "--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the query here."
+)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query variable (repeatable).")
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(query.OUTPUT_FORMATS),
+    default="table",
+    show_default=True,
+    help="SELECT output.",
+)
+@_target_options
+def query_command(
+    query_text: str | None,
+    query_file: Path | None,
+    params: tuple[str, ...],
+    list_queries: bool,
+    fmt: str,
+    store: Path | None,
+    endpoint: str | None,
+    query_url: str | None,
+    gsp_param: str,
+    auth_scheme: str,
+) -> None:
+    """Run a named query (see --list), a query file or a SPARQL string against a store; results to stdout.
+
+    On the embedded store the default graph is the union of all graphs. Named queries work on any store, as
+    they match each release in its own graph (GRAPH ?g).
+    """
+    if list_queries:
+        query.describe(sys.stdout)
+        return
+    if (query_text is None) == (query_file is None):
+        raise UsageError("give one QUERY_NAME, SPARQL string or --file (see `abc-kg query --list`)")
+    named = None
+    if query_file is not None:
+        text = query_file.read_text(encoding="utf-8")
+    elif query_text is not None and query.looks_like_name(query_text):
+        named = query.get(query_text)
+        text = named.text
+    else:
+        text = query_text or ""
+    bindings = query.bind(named, query.parse_params(params))
+    target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=True)
+    try:
+        start = time.perf_counter()
+        output = query.render(target.query(text, bindings), fmt)
+    finally:
+        target.close()
+    logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
+    click.echo(output, nl=False)
+
+
+@main.command()
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Embedded store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
+def serve(store: Path | None, port: int) -> None:
+    """Serve the embedded store read-only as a SPARQL endpoint on 127.0.0.1 (http://127.0.0.1:PORT/query).
+
+    Runs the Oxigraph server (`oxigraph serve-read-only`) with the union of all graphs as default graph. Do not
+    load into the store while it is being served. Stop with Ctrl-C.
+    """
+    location = store or load.default_store_dir()
+    if not (location / "CURRENT").is_file():
+        raise StoreError(f"no store at {location}; load something first with `abc-kg load`")
+    binary = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    if binary is None:
+        raise StoreError("the oxigraph server is not installed (pip install oxigraph)")
+    command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    click.echo(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)", err=True)
+    process = subprocess.Popen([*command, "--union-default-graph"])
+    # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        code = process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+        raise StoreError(f"the oxigraph server stopped with exit code {code}")

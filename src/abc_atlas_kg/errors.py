@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     NOT_CONFORMING = 3
     FETCH_FAILED = 4
+    STORE_FAILED = 5
 
 
 class AbcKgError(Exception):
@@ -79,3 +80,12 @@ class FetchError(AbcKgError):
     """Downloading from the ABC Atlas bucket failed: unreachable, refused, corrupt, or missing from an offline cache."""
 
     exit_code = ExitCode.FETCH_FAILED
+
+
+class StoreError(AbcKgError):
+    """A triple store could not be opened, reached, authenticated against, written or queried.
+
+    Messages name the store and what failed; they never contain credentials.
+    """
+
+    exit_code = ExitCode.STORE_FAILED

@@ -1,0 +1,220 @@
+"""`abc-kg query`: every named query's answer on the complete fixture, on the embedded store and on real servers.
+
+The embedded store binds parameters with pyoxigraph substitutions, the servers with a VALUES block: the same
+expected rows on both check that the two bindings mean the same thing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import servers
+from click.testing import CliRunner, Result
+from conftest import COMPLETE, VIRTUOSO_ENV, load_cli
+
+from abc_atlas_kg import query
+from abc_atlas_kg.cli import main
+
+G = "20231215"
+CAR3_SUBC = "001 CLA-EPd-CTX Car3 Glut"
+CAR3_1 = "0001 CLA-EPd-CTX Car3 Glut_1"
+CAR3_2 = "0002 CLA-EPd-CTX Car3 Glut_2"
+
+# name -> (parameters, expected CSV rows: header first). Every named query must have a case here.
+EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
+    "lineage": (
+        ["label=CS20230722_CLUS_0001"],
+        [
+            ["label", "release", "level", "ancestor", "name"],
+            ["CS20230722_CLUS_0001", G, "cluster", "CS20230722_CLUS_0001", CAR3_1],
+            ["CS20230722_CLUS_0001", G, "supertype", "CS20230722_SUPT_0001", CAR3_1],
+            ["CS20230722_CLUS_0001", G, "subclass", "CS20230722_SUBC_001", CAR3_SUBC],
+            ["CS20230722_CLUS_0001", G, "class", "CS20230722_CLAS_01", "01 IT-ET Glut"],
+        ],
+    ),
+    "clusters-under": (
+        ["label=CS20230722_CLAS_01"],
+        [
+            ["label", "release", "cluster", "alias", "cells"],
+            ["CS20230722_CLAS_01", G, "CS20230722_0128", "128", "2546"],
+            ["CS20230722_CLAS_01", G, "CS20230722_0129", "129", "3222"],
+            ["CS20230722_CLAS_01", G, "CS20230722_0131", "131", "1718"],
+        ],
+    ),
+    "clusters-by-neurotransmitter": (
+        [],
+        [
+            ["release", "neurotransmitter", "clusters", "cells"],
+            [G, "Glut", "3", "7486"],
+            [G, "NA", "2", "451"],
+            [G, "GABA", "0", "0"],
+        ],
+    ),
+    "terms-matching": (
+        ["pattern=car3"],
+        [
+            ["pattern", "release", "level", "term", "name"],
+            ["car3", G, "subclass", "CS20230722_SUBC_001", CAR3_SUBC],
+            ["car3", G, "supertype", "CS20230722_SUPT_0001", CAR3_1],
+            ["car3", G, "supertype", "CS20230722_SUPT_0002", CAR3_2],
+            ["car3", G, "cluster", "CS20230722_CLUS_0001", CAR3_1],
+            ["car3", G, "cluster", "CS20230722_CLUS_0002", "0002 CLA-EPd-CTX Car3 Glut_1"],
+            ["car3", G, "cluster", "CS20230722_CLUS_0005", "0005 CLA-EPd-CTX Car3 Glut_2"],
+        ],
+    ),
+    "mappings": (
+        ["label=CS20230722_CLAS_01"],
+        [["label", "release", "relation", "target", "targetLabel", "targetName"]],  # no mappings published yet
+    ),
+    "level-counts": (
+        [],
+        [
+            ["taxonomy", "release", "rank", "level", "terms"],
+            ["CCN20230722", G, "0", "neurotransmitter", "3"],
+            ["CCN20230722", G, "1", "class", "2"],
+            ["CCN20230722", G, "2", "subclass", "3"],
+            ["CCN20230722", G, "3", "supertype", "4"],
+            ["CCN20230722", G, "4", "cluster", "5"],
+        ],
+    ),
+}
+
+TARGETS = ["embedded", "oxigraph", "virtuoso"]
+
+
+def query_cli(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner(env=env).invoke(main, ["query", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest) -> tuple[list[str], dict[str, str] | None]:
+    """Command-line options (and environment) that point `abc-kg query` at one store holding the fixture."""
+    if request.param == "embedded":
+        return ["--store", str(request.getfixturevalue("embedded_store"))], None
+    if request.param == "oxigraph":
+        return ["--endpoint", request.getfixturevalue("oxigraph_loaded").endpoint], None
+    server: servers.Server = request.getfixturevalue("virtuoso_loaded")
+    return ["--endpoint", server.endpoint], VIRTUOSO_ENV
+
+
+def test_every_named_query_has_an_expected_answer() -> None:
+    assert set(query.library()) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_named_query_answer_on_the_fixture(name: str, target: tuple[list[str], dict[str, str] | None]) -> None:
+    params, expected = EXPECTED[name]
+    options, env = target
+    result = query_cli(name, *[a for p in params for a in ("--param", p)], "--format", "csv", *options, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert list(csv.reader(io.StringIO(result.stdout))) == expected
+
+
+def test_mappings_are_found_in_any_graph(tmp_path: Path) -> None:
+    """The mapping query can fail: a published mapping (in its own graph) shows up with the target's names."""
+    store = tmp_path / "store"
+    assert load_cli("WMB-taxonomy", "--source", COMPLETE, "--store", store).exit_code == 0
+    mapping = tmp_path / "mapping.ttl"
+    mapping.write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "<https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01> skos:closeMatch <https://example.org/X1> .\n"
+        '<https://example.org/X1> skos:notation "X1" ; <http://www.w3.org/2000/01/rdf-schema#label> "Glut IT" .\n'
+    )
+    assert load_cli(mapping, "--graph", "https://example.org/mappings", "--store", store).exit_code == 0
+    result = query_cli("mappings", "--param", "label=CS20230722_CLAS_01", "--format", "tsv", "--store", store)
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    assert rows[1:] == [["CS20230722_CLAS_01", G, skos + "closeMatch", "https://example.org/X1", "X1", "Glut IT"]]
+
+
+def test_list_shows_every_query_and_its_parameters() -> None:
+    result = query_cli("--list")
+    assert result.exit_code == 0
+    for name, q in query.library().items():
+        assert name in result.stdout and q.title in result.stdout
+    assert "lineage --param label=<literal>" in result.stdout
+
+
+def test_table_and_json_formats(embedded_store: Path) -> None:
+    table = query_cli("level-counts", "--store", embedded_store)
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["taxonomy", "release", "rank", "level", "terms"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split() == ["CCN20230722", G, "0", "neurotransmitter", "3"]
+    as_json = json.loads(query_cli("level-counts", "--store", embedded_store, "--format", "json").stdout)
+    assert as_json[1] == {"taxonomy": "CCN20230722", "release": G, "rank": "1", "level": "class", "terms": "2"}
+
+
+def test_ad_hoc_sparql_string_and_file(embedded_store: Path, tmp_path: Path) -> None:
+    sparql = "SELECT ?name WHERE { ?t <http://www.w3.org/2004/02/skos/core#notation> ?label ; <http://www.w3.org/2000/01/rdf-schema#label> ?name }"
+    inline = query_cli(sparql, "--param", "label=CS20230722_CLAS_34", "--store", embedded_store, "--format", "csv")
+    assert inline.exit_code == 2  # ?label is not projected, so pyoxigraph cannot bind it: refused, not ignored
+    assert "projection" in inline.stderr and inline.stdout == ""
+    projected = sparql.replace("SELECT ?name", "SELECT ?label ?name")
+    file = tmp_path / "q.rq"
+    file.write_text(projected)
+    result = query_cli(
+        "--file", file, "--param", "label=CS20230722_CLAS_34", "--store", embedded_store, "--format", "csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["label,name", "CS20230722_CLAS_34,34 Immune"]
+    ask = query_cli("ASK { ?s a <https://w3id.org/abc-atlas-kg/vocab/Cluster> }", "--store", embedded_store)
+    assert ask.stdout == "true\n"
+
+
+def test_parameter_errors(embedded_store: Path) -> None:
+    missing = query_cli("lineage", "--store", embedded_store)
+    assert missing.exit_code == 2 and "missing parameter(s) label" in missing.stderr
+    unknown = query_cli("lineage", "--param", "label=x", "--param", "nope=1", "--store", embedded_store)
+    assert unknown.exit_code == 2 and "unknown parameter(s) nope" in unknown.stderr
+    assert query_cli("no-such-query", "--store", embedded_store).exit_code == 2
+    assert query_cli("lineage", "--param", "label", "--store", embedded_store).exit_code == 2
+
+
+def test_query_without_a_store_fails(tmp_path: Path) -> None:
+    result = query_cli("level-counts", "--store", tmp_path / "nothing")
+    assert result.exit_code == 5 and "no store" in result.stderr
+
+
+# --- binding through VALUES ----------------------------------------------------------------------------------
+
+
+def test_values_binding_cannot_be_escaped_by_the_value() -> None:
+    hostile = 'x" } } ; DROP ALL ; SELECT * { ?s ?p "'
+    store = ox.Store()
+    store.add(
+        ox.Quad(ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p"), ox.Literal(hostile))
+    )
+    text = "SELECT ?s ?v WHERE { ?s <https://example.org/p> ?v }"
+    bound = query.with_values(text, {"v": ox.Literal(hostile)})
+    rows = list(store.query(bound))
+    assert [(r["s"].value, r["v"].value) for r in rows] == [("https://example.org/s", hostile)]
+    assert list(store.query(query.with_values(text, {"v": ox.Literal("other")}))) == []
+
+
+def test_values_go_into_the_outermost_group_past_comments_strings_and_iris() -> None:
+    text = '# a { comment\nPREFIX ex: <https://example.org/v#>\nSELECT ("{" AS ?b) ?v WHERE { ?s ex:p ?v }'
+    bound = query.with_values(text, {"v": ox.NamedNode("https://example.org/o")})
+    assert bound.endswith("WHERE { VALUES (?v) { (<https://example.org/o>) }  ?s ex:p ?v }")
+
+
+def test_hostile_parameter_on_a_server_is_just_data(oxigraph_loaded: servers.Server) -> None:
+    result = query_cli(
+        "terms-matching",
+        "--param",
+        'pattern=") } DROP ALL #',
+        "--endpoint",
+        oxigraph_loaded.endpoint,
+        "--format",
+        "csv",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["pattern,release,level,term,name"]
+    after = query_cli("level-counts", "--endpoint", oxigraph_loaded.endpoint, "--format", "csv")
+    assert len(after.stdout.splitlines()) == 6  # nothing was dropped
