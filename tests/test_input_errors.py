@@ -106,6 +106,21 @@ CASES = [
         ["row 3, column 'number_of_cells': disagrees with the cluster's cell count 2546"],
     ),
     (
+        "cycle in the hierarchy",
+        TERMS,
+        replace(
+            "CS20230722_CLAS_01,01 IT-ET Glut,CCN20230722_CLAS,,",
+            "CS20230722_CLAS_01,01 IT-ET Glut,CCN20230722_CLAS,CS20230722_SUBC_001,",
+        ),
+        ["row 5, column 'parent_term_label': parent is at level 'subclass', expected 'none (top level)'"],
+    ),
+    (
+        "leaf cluster with no membership at a level",
+        MEMBERSHIP,
+        replace("CS20230722_SUPT_0002,CCN20230722_SUPT,131,0002 CLA-EPd-CTX Car3 Glut_2,supertype,1718,#170F66\n", ""),
+        [f"{MEMBERSHIP}: cluster_alias '131' has no membership at level 'supertype'"],
+    ),
+    (
         "row with too many fields",
         SETS,
         replace("subclass,The coarse", "subclass,extra,The coarse"),
@@ -267,3 +282,12 @@ def test_bad_input_in_other_taxonomies(
     for fragment in fragments:
         assert fragment in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_term_set_without_terms_is_exported_with_a_warning(
+    broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
+) -> None:
+    source = broken_copy(SETS, lambda text: text + "CCN20230722_XTRA,extra,A level with no terms.,5\n")
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path, "--format", "nt")
+    assert result.exit_code == 0, result.stderr
+    assert "term set CCN20230722_XTRA (extra) has no terms" in result.stderr

@@ -47,7 +47,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """Export Allen Brain Cell Atlas taxonomies as SHACL-validated linked data."""
     ctx.obj = {"verbose": verbose}
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="abc-kg: %(message)s", stream=sys.stderr
+        level=logging.INFO if verbose else logging.WARNING, format="abc-kg: %(message)s", stream=sys.stderr, force=True
     )
 
 

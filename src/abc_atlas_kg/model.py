@@ -7,6 +7,7 @@ Columns are matched by name; optional columns and files may be absent.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ from .source import (
 from .vocab import expand_curie
 
 COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,22 @@ def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
         taxonomy.levels = _levels(term_sets, spec.facets, problems)
     if terms is not None and term_sets is not None:
         taxonomy.terms = _terms(terms, {level.label: level for level in taxonomy.levels}, problems)
+    _warn_unused_levels(taxonomy)
     taxonomy.clusters, taxonomy.memberships = _clusters_and_memberships(tables, taxonomy, problems)
     taxonomy.mappings = _abbreviation_mappings(tables, taxonomy, problems)
     if problems:
         raise InputError(problems)
     return with_species_from_names(taxonomy, spec)
+
+
+def _warn_unused_levels(taxonomy: Taxonomy) -> None:
+    """A term set without terms is exported, but said: the bundled sample, for one, leaves out its cluster terms."""
+    used = {term.level for term in taxonomy.terms}
+    for level in taxonomy.levels:
+        if level.label not in used:
+            log.warning(
+                "%s release %s: term set %s (%s) has no terms", taxonomy.id, taxonomy.release, level.label, level.name
+            )
 
 
 def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
@@ -334,11 +347,30 @@ def _clusters_and_memberships(
     pivoted = tables.get(PIVOTED)
     if membership_table is not None:
         memberships = _memberships(membership_table, terms, clusters, cluster_table is not None, problems)
+        where = membership_table.path
     elif pivoted is not None:
         memberships = _memberships_from_pivot(pivoted, taxonomy, clusters, problems)
+        where = pivoted.path
     else:
-        memberships = []
+        return list(clusters.values()), []
+    problems.extend(_missing_memberships(taxonomy, terms, clusters, memberships, where))
     return list(clusters.values()), memberships
+
+
+def _missing_memberships(
+    taxonomy: Taxonomy, terms: dict[str, Term], clusters: dict[str, Cluster], memberships: list[Membership], where: str
+) -> Iterable[Problem]:
+    """Every leaf cluster belongs to one term at each hierarchy level whose terms the release publishes.
+
+    Facets are exempt: the first WMB release gives non-neuronal clusters no neurotransmitter at all.
+    """
+    published = {term.level for term in terms.values()}
+    levels = [level for level in taxonomy.levels if not level.is_facet and level.label in published]
+    covered = {(m.cluster_alias, terms[m.term].level) for m in memberships if m.term in terms}
+    for alias in clusters:
+        for level in levels:
+            if (alias, level.label) not in covered:
+                yield Problem(where, f"cluster_alias {alias!r} has no membership at level '{level.name}'")
 
 
 def _memberships(
