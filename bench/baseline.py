@@ -51,7 +51,9 @@ def serialize(graph: rdflib.Graph, name: rdflib.URIRef, out: Path, fmt: str) -> 
     return path
 
 
-def export(taxonomy_id: str, root: Path, out: Path, formats: tuple[str, ...] = ("ttl", "jsonld", "nt", "nq")) -> list[Path]:
+def export(
+    taxonomy_id: str, root: Path, out: Path, formats: tuple[str, ...] = ("ttl", "jsonld", "nt", "nq")
+) -> list[Path]:
     graph, name, stem = build_graph(taxonomy_id, root)
     if not check(graph):
         raise SystemExit(f"baseline: {taxonomy_id} does not conform")

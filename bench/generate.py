@@ -37,42 +37,71 @@ class TaxonomySize:
 
 SIZES = {
     "WMB-taxonomy": TaxonomySize(
-        "WMB-taxonomy/20231215", "CS20230722",
+        "WMB-taxonomy/20231215",
+        "CS20230722",
         LevelSize("CCN20230722_NEUR", "neurotransmitter", "NEUR", 10),
-        (LevelSize("CCN20230722_CLAS", "class", "CLAS", 34), LevelSize("CCN20230722_SUBC", "subclass", "SUBC", 338),
-         LevelSize("CCN20230722_SUPT", "supertype", "SUPT", 1201), LevelSize("CCN20230722_CLUS", "cluster", "CLUS", 5322)),
+        (
+            LevelSize("CCN20230722_CLAS", "class", "CLAS", 34),
+            LevelSize("CCN20230722_SUBC", "subclass", "SUBC", 338),
+            LevelSize("CCN20230722_SUPT", "supertype", "SUPT", 1201),
+            LevelSize("CCN20230722_CLUS", "cluster", "CLUS", 5322),
+        ),
     ),
     "WMB-taxonomy-CCN20230504": TaxonomySize(
-        "WMB-taxonomy/20230630", "CCN20230504",
+        "WMB-taxonomy/20230630",
+        "CCN20230504",
         LevelSize("CCN20230504_NEUR", "neurotransmitter", "NEUR", 9),
-        (LevelSize("CCN20230504_DIVI", "division", "DIVI", 7), LevelSize("CCN20230504_CLAS", "class", "CLAS", 32),
-         LevelSize("CCN20230504_SUBC", "subclass", "SUBC", 307), LevelSize("CCN20230504_SUPT", "supertype", "SUPT", 1115),
-         LevelSize("CCN20230504_CLUS", "cluster", "CLUS", 5196)),
+        (
+            LevelSize("CCN20230504_DIVI", "division", "DIVI", 7),
+            LevelSize("CCN20230504_CLAS", "class", "CLAS", 32),
+            LevelSize("CCN20230504_SUBC", "subclass", "SUBC", 307),
+            LevelSize("CCN20230504_SUPT", "supertype", "SUPT", 1115),
+            LevelSize("CCN20230504_CLUS", "cluster", "CLUS", 5196),
+        ),
     ),
     "Consensus-WMB-taxonomy": TaxonomySize(
-        "Consensus-WMB-integrated-taxonomy/20251031", "CS20251031",
+        "Consensus-WMB-integrated-taxonomy/20251031",
+        "CS20251031",
         LevelSize("CCN20251031_NEUR", "neurotransmitter", "NEUR", 22),
-        (LevelSize("CCN20251031_LEVEL_0", "neighborhood", "NEIGH", 9), LevelSize("CCN20251031_LEVEL_1", "class", "CLAS", 43),
-         LevelSize("CCN20251031_LEVEL_2", "subclass", "SUBC", 414), LevelSize("CCN20251031_LEVEL_3", "supertype", "SUPT", 1386),
-         LevelSize("CCN20251031_LEVEL_4", "cluster", "CLUS", 6721)),
+        (
+            LevelSize("CCN20251031_LEVEL_0", "neighborhood", "NEIGH", 9),
+            LevelSize("CCN20251031_LEVEL_1", "class", "CLAS", 43),
+            LevelSize("CCN20251031_LEVEL_2", "subclass", "SUBC", 414),
+            LevelSize("CCN20251031_LEVEL_3", "supertype", "SUPT", 1386),
+            LevelSize("CCN20251031_LEVEL_4", "cluster", "CLUS", 6721),
+        ),
     ),
     "WHB-taxonomy": TaxonomySize(
-        "WHB-taxonomy/20240330", "CS202210140",
+        "WHB-taxonomy/20240330",
+        "CS202210140",
         LevelSize("CCN202210140_NEUR", "neurotransmitter", "NEUR", 20),
-        (LevelSize("CCN202210140_SUPC", "supercluster", "SUPC", 31), LevelSize("CCN202210140_CLUS", "cluster", "CLUS", 461),
-         LevelSize("CCN202210140_SUBC", "subcluster", "SUBC", 3313)),
+        (
+            LevelSize("CCN202210140_SUPC", "supercluster", "SUPC", 31),
+            LevelSize("CCN202210140_CLUS", "cluster", "CLUS", 461),
+            LevelSize("CCN202210140_SUBC", "subcluster", "SUBC", 3313),
+        ),
     ),
     "SEAAD-taxonomy": TaxonomySize(
-        "SEAAD-taxonomy/20250331", "CS20230508",
+        "SEAAD-taxonomy/20250331",
+        "CS20230508",
         LevelSize("CCN20230508_ACPS", "abundancechangecps", "ACPS", 3),
-        (LevelSize("CCN20230508_CLAS", "class", "CLAS", 3), LevelSize("CCN20230508_SUBC", "subclass", "SUBC", 24),
-         LevelSize("CCN20230508_SUPT", "supertype", "SUPT", 139)),
+        (
+            LevelSize("CCN20230508_CLAS", "class", "CLAS", 3),
+            LevelSize("CCN20230508_SUBC", "subclass", "SUBC", 24),
+            LevelSize("CCN20230508_SUPT", "supertype", "SUPT", 139),
+        ),
     ),
     "HMBA-BG-taxonomy": TaxonomySize(
-        "HMBA-BG-taxonomy-CCN20250428/20250630", "CS20250428", None,
-        (LevelSize("CCN20250428_LEVEL_0", "Neighborhood", "NEIGH", 4), LevelSize("CCN20250428_LEVEL_1", "Class", "CLASS", 12),
-         LevelSize("CCN20250428_LEVEL_2", "Subclass", "SUBCL", 36), LevelSize("CCN20250428_LEVEL_3", "Group", "GROUP", 61),
-         LevelSize("CCN20250428_LEVEL_4", "Cluster", "CLUST", 1435)),
+        "HMBA-BG-taxonomy-CCN20250428/20250630",
+        "CS20250428",
+        None,
+        (
+            LevelSize("CCN20250428_LEVEL_0", "Neighborhood", "NEIGH", 4),
+            LevelSize("CCN20250428_LEVEL_1", "Class", "CLASS", 12),
+            LevelSize("CCN20250428_LEVEL_2", "Subclass", "SUBCL", 36),
+            LevelSize("CCN20250428_LEVEL_3", "Group", "GROUP", 61),
+            LevelSize("CCN20250428_LEVEL_4", "Cluster", "CLUST", 1435),
+        ),
     ),
 }
 AGING_CLUSTERS = 847
@@ -105,28 +134,52 @@ def taxonomy(root: Path, taxonomy_id: str, size: TaxonomySize, scale: int, rng: 
     set_rows = []
     for rank, level in enumerate(all_levels):
         parent = levels[levels.index(level) - 1].set_label if level in levels and levels.index(level) else ""
-        set_rows.append({"label": level.set_label, "name": level.name, "description": level.name, "order": rank,
-                         "term_set_order": rank, "parent_term_set_label": parent})
+        set_rows.append(
+            {
+                "label": level.set_label,
+                "name": level.name,
+                "description": level.name,
+                "order": rank,
+                "term_set_order": rank,
+                "parent_term_set_label": parent,
+            }
+        )
     write(folder / "cluster_annotation_term_set.csv", header(size.folder, "cluster_annotation_term_set.csv"), set_rows)
     width = max(4, len(str(max(level.count for level in all_levels))))
     terms: dict[str, list[dict[str, object]]] = {}
     for depth, level in enumerate(all_levels):
-        above = None if level is size.facet or levels.index(level) == 0 else terms[levels[levels.index(level) - 1].set_label]
+        above = (
+            None
+            if level is size.facet or levels.index(level) == 0
+            else terms[levels[levels.index(level) - 1].set_label]
+        )
         rows = []
         for i in range(level.count):
             parent = above[i * len(above) // level.count] if above else None
             number = str(i + 1).zfill(width)
-            name = f"{number} Species-{i}" if level is levels[-1] and taxonomy_id == "HMBA-BG-taxonomy" else f"{number} {level.name} {i}"
+            name = (
+                f"{number} Species-{i}"
+                if level is levels[-1] and taxonomy_id == "HMBA-BG-taxonomy"
+                else f"{number} {level.name} {i}"
+            )
             if level is levels[-1] and taxonomy_id == "HMBA-BG-taxonomy":
                 name = f"{SPECIES[i % 3]}-{i}"
-            rows.append({
-                "label": f"{size.term_prefix}_{level.code}_{number}", "name": name,
-                "cluster_annotation_term_set_label": level.set_label, "cluster_annotation_term_set_name": level.name,
-                "parent_term_label": parent["label"] if parent else "", "parent_term_name": parent["name"] if parent else "",
-                "parent_term_set_label": parent["cluster_annotation_term_set_label"] if parent else "",
-                "term_set_order": depth, "term_order": i, "color_hex_triplet": colour(rng),
-                "number_of_cells": rng.randrange(10, 100000), "description": f"synthetic {level.name} {i}",
-            })
+            rows.append(
+                {
+                    "label": f"{size.term_prefix}_{level.code}_{number}",
+                    "name": name,
+                    "cluster_annotation_term_set_label": level.set_label,
+                    "cluster_annotation_term_set_name": level.name,
+                    "parent_term_label": parent["label"] if parent else "",
+                    "parent_term_name": parent["name"] if parent else "",
+                    "parent_term_set_label": parent["cluster_annotation_term_set_label"] if parent else "",
+                    "term_set_order": depth,
+                    "term_order": i,
+                    "color_hex_triplet": colour(rng),
+                    "number_of_cells": rng.randrange(10, 100000),
+                    "description": f"synthetic {level.name} {i}",
+                }
+            )
         terms[level.set_label] = rows
     term_columns = header(size.folder, "cluster_annotation_term.csv")
     write(folder / "cluster_annotation_term.csv", term_columns, [row for rows in terms.values() for row in rows])
@@ -145,18 +198,34 @@ def taxonomy(root: Path, taxonomy_id: str, size: TaxonomySize, scale: int, rng: 
         if size.facet:
             chain.append(terms[size.facet.set_label][i % size.facet.count])
         for term in chain:
-            memberships.append({**term, "cluster_annotation_term_label": term["label"], "cluster_alias": alias,
-                                "cluster_annotation_term_name": term["name"], "number_of_cells": cells})
+            memberships.append(
+                {
+                    **term,
+                    "cluster_annotation_term_label": term["label"],
+                    "cluster_alias": alias,
+                    "cluster_annotation_term_name": term["name"],
+                    "number_of_cells": cells,
+                }
+            )
     if (FIXTURE / size.folder / "cluster.csv").exists():
         write(folder / "cluster.csv", header(size.folder, "cluster.csv"), clusters)
-    write(folder / "cluster_to_cluster_annotation_membership.csv",
-          header(size.folder, "cluster_to_cluster_annotation_membership.csv"), memberships)
+    write(
+        folder / "cluster_to_cluster_annotation_membership.csv",
+        header(size.folder, "cluster_to_cluster_annotation_membership.csv"),
+        memberships,
+    )
     if taxonomy_id == "HMBA-BG-taxonomy":
         for name in ("abbreviation_term.csv", "cluster_annotation_to_abbreviation_map.csv"):
             (folder / name).write_bytes((FIXTURE / size.folder / name).read_bytes())
-        mapped = [{"cluster_annotation_term_label": row["label"], "abbreviation_term": "Glut"} for row in terms[levels[1].set_label]]
-        write(folder / "cluster_annotation_to_abbreviation_map.csv",
-              header(size.folder, "cluster_annotation_to_abbreviation_map.csv"), mapped)
+        mapped = [
+            {"cluster_annotation_term_label": row["label"], "abbreviation_term": "Glut"}
+            for row in terms[levels[1].set_label]
+        ]
+        write(
+            folder / "cluster_annotation_to_abbreviation_map.csv",
+            header(size.folder, "cluster_annotation_to_abbreviation_map.csv"),
+            mapped,
+        )
 
 
 def aging(root: Path, scale: int, rng: random.Random) -> None:
@@ -167,23 +236,52 @@ def aging(root: Path, scale: int, rng: random.Random) -> None:
         adult, aged = rng.randrange(0, 3000), rng.randrange(1, 3000)
         label = f"CS20241021_{i + 1:04d}"
         nt = ("Glut", "GABA", "No-NT")[i % 3]
-        cluster_rows.append({
-            "cluster_alias": i + 1, "number_of_cells": adult + aged, "cluster_label": label, "cluster_order": i,
-            "cluster_name": f"{i + 1}_aging {i}", "cluster_color": colour(rng), "number_of_adult_cells": adult,
-            "number_of_aged_cells": aged, "proportion_adult_cells": adult / (adult + aged),
-            "proportion_aged_cells": aged / (adult + aged), "odds_ratio": aged / adult if adult else math.inf,
-            "log2_odds_ratio": math.log2(aged / adult) if adult else math.inf, "cluster_age_bias": "unassigned",
-            "cluster_age_bias_color": "#DADEDF", "neurotransmitter_combined_label": nt, "neurotransmitter_label": nt,
-            "neurotransmitter_color": {"Glut": "#2B93DF", "GABA": "#FF3358", "No-NT": "#666666"}[nt],
-        })
+        cluster_rows.append(
+            {
+                "cluster_alias": i + 1,
+                "number_of_cells": adult + aged,
+                "cluster_label": label,
+                "cluster_order": i,
+                "cluster_name": f"{i + 1}_aging {i}",
+                "cluster_color": colour(rng),
+                "number_of_adult_cells": adult,
+                "number_of_aged_cells": aged,
+                "proportion_adult_cells": adult / (adult + aged),
+                "proportion_aged_cells": aged / (adult + aged),
+                "odds_ratio": aged / adult if adult else math.inf,
+                "log2_odds_ratio": math.log2(aged / adult) if adult else math.inf,
+                "cluster_age_bias": "unassigned",
+                "cluster_age_bias_color": "#DADEDF",
+                "neurotransmitter_combined_label": nt,
+                "neurotransmitter_label": nt,
+                "neurotransmitter_color": {"Glut": "#2B93DF", "GABA": "#FF3358", "No-NT": "#666666"}[nt],
+            }
+        )
         width = max(4, len(str(supertypes)))
-        for code, count in (("SUPT", supertypes), ("SUBC", wmb.hierarchy[1].count * scale), ("CLAS", wmb.hierarchy[0].count)):
+        for code, count in (
+            ("SUPT", supertypes),
+            ("SUBC", wmb.hierarchy[1].count * scale),
+            ("CLAS", wmb.hierarchy[0].count),
+        ):
             number = str(i * count // (AGING_CLUSTERS * scale) + 1).zfill(width)
-            mapping_rows.append({"cluster_alias": i + 1, "cluster_label": label, "cluster_annotation_term_label": f"CS20230722_{code}_{number}"})
+            mapping_rows.append(
+                {
+                    "cluster_alias": i + 1,
+                    "cluster_label": label,
+                    "cluster_annotation_term_label": f"CS20230722_{code}_{number}",
+                }
+            )
     base = root / "metadata"
-    write(base / "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv", header("Zeng-Aging-Mouse-10Xv3/20241130", "cluster.csv"), cluster_rows)
-    write(base / "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv",
-          header("Zeng-Aging-Mouse-WMB-taxonomy/20241130", "cluster_mapping.csv"), mapping_rows)
+    write(
+        base / "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv",
+        header("Zeng-Aging-Mouse-10Xv3/20241130", "cluster.csv"),
+        cluster_rows,
+    )
+    write(
+        base / "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv",
+        header("Zeng-Aging-Mouse-WMB-taxonomy/20241130", "cluster_mapping.csv"),
+        mapping_rows,
+    )
 
 
 def generate(root: Path, scale: int = 1, seed: int = 20231215) -> Path:

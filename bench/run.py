@@ -60,7 +60,9 @@ def stages_ours(root: Path) -> dict[str, float]:
         report = timed("validate (SHACL)", validate.validate, triples)
         assert report.conforms, report.text()
         for name in FORMATS:
-            timed(f"write {name}", write.WRITERS[name].write, triples, ox.NamedNode("https://example.org/g"), io.BytesIO())
+            timed(
+                f"write {name}", write.WRITERS[name].write, triples, ox.NamedNode("https://example.org/g"), io.BytesIO()
+            )
     times["triples"] = triples_total
     return times
 
@@ -75,7 +77,9 @@ def stages_baseline(root: Path) -> dict[str, float]:
     for taxonomy_id in pipeline.present_taxonomies(root):
         start = time.perf_counter()
         graph, name, stem = baseline.build_graph(taxonomy_id, root)
-        times["read + model + convert into rdflib"] = times.get("read + model + convert into rdflib", 0.0) + time.perf_counter() - start
+        times["read + model + convert into rdflib"] = (
+            times.get("read + model + convert into rdflib", 0.0) + time.perf_counter() - start
+        )
         start = time.perf_counter()
         assert baseline.check(graph)
         times["validate (SHACL)"] = times.get("validate (SHACL)", 0.0) + time.perf_counter() - start
@@ -86,15 +90,6 @@ def stages_baseline(root: Path) -> dict[str, float]:
     return times
 
 
-def baseline_all(root: Path, out: Path) -> None:
-    import baseline
-
-    from abc_atlas_kg import pipeline
-
-    for taxonomy_id in pipeline.present_taxonomies(root):
-        baseline.export(taxonomy_id, root, out)
-
-
 def measure(scale: int, with_baseline: bool, workdir: Path) -> dict[str, object]:
     from generate import generate
 
@@ -103,14 +98,25 @@ def measure(scale: int, with_baseline: bool, workdir: Path) -> dict[str, object]
         generate(data, scale)
     python = sys.executable
     result: dict[str, object] = {"scale": scale}
-    wall, rss, _ = run_measured([python, "-m", "abc_atlas_kg", "export", "--all", "--source", str(data), "--out", str(workdir / f"ours-x{scale}")])
+    wall, rss, _ = run_measured(
+        [
+            python,
+            "-m",
+            "abc_atlas_kg",
+            "export",
+            "--all",
+            "--source",
+            str(data),
+            "--out",
+            str(workdir / f"ours-x{scale}"),
+        ]
+    )
     result["ours"] = {"wall": wall, "rss_mb": rss}
     _, _, out = run_measured([python, __file__, "--worker", "stages-ours", str(data)])
     result["ours_stages"] = json.loads(out)
-    if with_baseline:
-        wall, rss, _ = run_measured([python, __file__, "--worker", "baseline-all", str(data), str(workdir / f"base-x{scale}")])
+    if with_baseline:  # one run gives both the whole (wall, RSS) and its stages: the baseline is slow
+        wall, rss, out = run_measured([python, __file__, "--worker", "stages-baseline", str(data)])
         result["baseline"] = {"wall": wall, "rss_mb": rss}
-        _, _, out = run_measured([python, __file__, "--worker", "stages-baseline", str(data)])
         result["baseline_stages"] = json.loads(out)
     return result
 
@@ -139,16 +145,22 @@ def report(results: list[dict]) -> str:  # type: ignore[type-arg]
         lines.append("| whole run (own process) | wall (s) | triples/s | peak RSS (MB) | baseline wall / abc-kg wall |")
         lines.append("|---|---:|---:|---:|---:|")
         ratio = f"{r['baseline']['wall'] / ours['wall']:.1f}x" if "baseline" in r else "-"
-        lines.append(f"| `abc-kg export --all` | {ours['wall']:.1f} | {triples / ours['wall']:,.0f} | {ours['rss_mb']:.0f} | {ratio} |")
+        lines.append(
+            f"| `abc-kg export --all` | {ours['wall']:.1f} | {triples / ours['wall']:,.0f} | {ours['rss_mb']:.0f} | {ratio} |"
+        )
         if "baseline" in r:
             b = r["baseline"]
-            lines.append(f"| baseline (rdflib + pyshacl, sequential) | {b['wall']:.1f} | {triples / b['wall']:,.0f} | {b['rss_mb']:.0f} | 1.0x |")
+            lines.append(
+                f"| baseline (rdflib + pyshacl, sequential) | {b['wall']:.1f} | {triples / b['wall']:,.0f} | {b['rss_mb']:.0f} | 1.0x |"
+            )
     if len(results) > 1:
         first, last = results[0], results[-1]
         growth = last["ours"]["wall"] / first["ours"]["wall"]
         size = last["ours_stages"]["triples"] / first["ours_stages"]["triples"]
-        lines.append(f"\nGrowth x{first['scale']} → x{last['scale']}: {size:.1f}x the triples took {growth:.1f}x the time "
-                     f"(peak RSS {first['ours']['rss_mb']:.0f} → {last['ours']['rss_mb']:.0f} MB).")
+        lines.append(
+            f"\nGrowth x{first['scale']} → x{last['scale']}: {size:.1f}x the triples took {growth:.1f}x the time "
+            f"(peak RSS {first['ours']['rss_mb']:.0f} → {last['ours']['rss_mb']:.0f} MB)."
+        )
     return "\n".join(lines)
 
 
@@ -165,8 +177,6 @@ def main() -> None:
             print(json.dumps(stages_ours(Path(rest[0]))))
         elif kind == "stages-baseline":
             print(json.dumps(stages_baseline(Path(rest[0]))))
-        elif kind == "baseline-all":
-            baseline_all(Path(rest[0]), Path(rest[1]))
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="abc-kg-bench-"))
     results = []

@@ -510,3 +510,18 @@ def test_mapping_statistics_and_species_shapes_reject_broken_graphs(
     assert not report.conforms
     matching = [v for v in report.violations if v.focus == focus and v.path == path and message in v.message]
     assert matching, f"expected {message!r} at {focus} {path}; got:\n{report.text()}"
+
+
+@pytest.mark.parametrize(
+    ("update", "focus", "path", "message"), [c[1:] for c in CASES[::3]], ids=[c[0] for c in CASES[::3]]
+)
+def test_chunked_validation_finds_exactly_what_whole_graph_validation_finds(
+    valid_quads: list[ox.Quad], update: str, focus: str, path: str, message: str
+) -> None:
+    store = ox.Store()
+    store.extend(valid_quads)
+    store.update(PREFIXES + update)
+    whole = validate(store)
+    chunked = validate(store, chunk_size=25)
+    assert not whole.conforms and not chunked.conforms
+    assert chunked.violations == whole.violations

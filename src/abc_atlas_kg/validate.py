@@ -8,7 +8,7 @@ triples, which is what a SPARQL user sees. `advanced=True` enables the SPARQL-ba
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +22,8 @@ from .resources import shapes_dir
 from .vocab import XSD
 
 XSD_STRING = XSD + "string"
+RDF_TYPE = str(RDF.type)
+CHUNK_TRIPLES = 250_000  # rdflib holds about 1.4 GB per million triples; pyshacl's time is linear in the chunks
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,17 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def with_sparql_targets_resolved(shapes: rdflib.Graph, data: ox.Store) -> rdflib.Graph:
-    """A copy of `shapes` whose SPARQL-based targets are replaced by the nodes they select in `data`.
+def sparql_targets(shapes: rdflib.Graph, data: ox.Store) -> tuple[rdflib.Graph, dict[rdflib.term.Node, set[ox.Term]]]:
+    """Split off the SPARQL-based targets: the shapes without them, and the nodes each selects in `data`.
 
     The shapes stay standard SHACL-AF for any engine; here Oxigraph answers the target queries in milliseconds,
     where rdflib's SPARQL engine, which pyshacl would use, takes seconds per query on a whole-brain taxonomy.
     """
-    resolved = rdflib.Graph()
+    plain = rdflib.Graph()
     for prefix, namespace in shapes.namespaces():
-        resolved.bind(prefix, namespace)
-    resolved += shapes
+        plain.bind(prefix, namespace)
+    plain += shapes
+    selected: dict[rdflib.term.Node, set[ox.Term]] = {}
     for shape, target in list(shapes.subject_objects(SH.target)):
         if (target, RDF.type, SH.SPARQLTarget) not in shapes:
             continue
@@ -135,28 +138,67 @@ def with_sparql_targets_resolved(shapes: rdflib.Graph, data: ox.Store) -> rdflib
             for d in shapes.objects(prefixes, SH.declare)
         }
         header = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
-        resolved.remove((shape, SH.target, target))
-        resolved.remove((target, None, None))
-        for solution in data.query(header + str(shapes.value(target, SH.select))):
-            resolved.add((shape, SH.targetNode, to_rdflib_term(solution["this"])))
-    return resolved
+        plain.remove((shape, SH.target, target))
+        plain.remove((target, None, None))
+        nodes = selected.setdefault(shape, set())
+        nodes.update(solution["this"] for solution in data.query(header + str(shapes.value(target, SH.select))))
+    return plain, selected
 
 
-def validate(triples: Iterable[ox.Triple | ox.Quad], shapes: rdflib.Graph | None = None) -> Report:
-    """Validate with pyshacl, fed only the triples the shapes look at, SPARQL targets resolved by Oxigraph."""
+def _chunks(triples: list[ox.Triple], size: int) -> Iterator[tuple[set[ox.Term], list[ox.Triple]]]:
+    """Whole subject descriptions, about `size` triples at a time."""
+    by_subject: dict[ox.Term, list[ox.Triple]] = {}
+    for triple in triples:
+        by_subject.setdefault(triple.subject, []).append(triple)
+    subjects: set[ox.Term] = set()
+    chunk: list[ox.Triple] = []
+    for subject, described in by_subject.items():
+        subjects.add(subject)
+        chunk.extend(described)
+        if len(chunk) >= size:
+            yield subjects, chunk
+            subjects, chunk = set(), []
+    if chunk:
+        yield subjects, chunk
+
+
+def validate(
+    triples: Iterable[ox.Triple | ox.Quad], shapes: rdflib.Graph | None = None, chunk_size: int = CHUNK_TRIPLES
+) -> Report:
+    """Validate with pyshacl, in chunks of whole subject descriptions, fed only the triples the shapes look at.
+
+    Every shape here judges a node by its own triples plus the rdf:type of the nodes it points to (sh:class),
+    so a chunk holds its subjects' triples and the types of their objects; results about those borrowed
+    objects are dropped, as each is judged in its own chunk. Memory stays flat however large the taxonomy.
+    """
     shapes = shapes if shapes is not None else shapes_graph()
     needed = needed_predicates(shapes)
     kept = [t if isinstance(t, ox.Triple) else t.triple for t in triples if t.predicate.value in needed]
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in kept)
-    conforms, results, _ = shacl_validate(
-        to_rdflib(kept),
-        shacl_graph=with_sparql_targets_resolved(shapes, store),
-        inference="none",
-        inplace=True,
-        allow_warnings=True,
-    )
-    return Report(bool(conforms), _violations(results))
+    plain, targets = sparql_targets(shapes, store)
+    del store
+    types: dict[ox.Term, list[ox.Triple]] = {}
+    for t in kept:
+        if t.predicate.value == RDF_TYPE:
+            types.setdefault(t.subject, []).append(t)
+    conforms, violations = True, []
+    for subjects, chunk in _chunks(kept, chunk_size):
+        borrowed = {o for t in chunk if not isinstance(o := t.object, ox.Literal) and o not in subjects}
+        context = [t for node in borrowed for t in types.get(node, ())]
+        chunk_shapes = rdflib.Graph()
+        chunk_shapes += plain
+        for shape, nodes in targets.items():
+            for node in nodes & subjects:
+                chunk_shapes.add((shape, SH.targetNode, to_rdflib_term(node)))
+        _, results, _ = shacl_validate(
+            to_rdflib(chunk + context), shacl_graph=chunk_shapes, inference="none", inplace=True, allow_warnings=True
+        )
+        focus = {str(to_rdflib_term(s)) for s in subjects}
+        found = [v for v in _violations(results) if v.focus in focus]
+        conforms = conforms and not any(v.severity == "Violation" for v in found)
+        violations.extend(found)
+    return Report(conforms, sorted(violations, key=lambda v: (v.focus, v.path or "", v.message)))
 
 
 def _violations(results: rdflib.Graph) -> list[Violation]:
