@@ -291,3 +291,13 @@ def test_a_term_set_without_terms_is_exported_with_a_warning(
     result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path, "--format", "nt")
     assert result.exit_code == 0, result.stderr
     assert "term set CCN20230722_XTRA (extra) has no terms" in result.stderr
+
+
+def test_verbose_shows_the_traceback_instead_of_the_short_message(
+    broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
+) -> None:
+    from abc_atlas_kg.errors import InputError
+
+    source = broken_copy(TERMS, replace("#825f45", "#825f4"))
+    with pytest.raises(InputError, match="expected a colour"):
+        run("-v", "export", "WMB-taxonomy", "--source", source, "--out", tmp_path)
