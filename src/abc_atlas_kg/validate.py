@@ -61,23 +61,26 @@ def shapes_graph(folder: Path | None = None) -> rdflib.Graph:
 
 
 @cache
+def target_predicates(shapes: rdflib.Graph) -> frozenset[str]:
+    """The predicates that the SPARQL-based targets of the shapes mention, plus rdf:type."""
+    prefixes = {str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace)) for d in shapes.subjects(SH.prefix)}
+    found = {RDF_TYPE}
+    for query in shapes.objects(None, SH.select):
+        for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", str(query)):
+            if prefix in prefixes:
+                found.add(prefixes[prefix] + local)
+    return frozenset(found)
+
+
+@cache
 def needed_predicates(shapes: rdflib.Graph) -> frozenset[str]:
-    """The predicates the shapes look at: property paths, rdf:type, and those named in SPARQL targets.
+    """The predicates the shapes look at: property paths and whatever the SPARQL-based targets need.
 
     Validation is fed only triples with these predicates; the rest (descriptions, top concepts, provenance
     details, the plain SKOS mapping triples) cannot change the outcome and would only cost time.
     """
-    needed = {str(RDF.type)}
-    needed.update(str(path) for path in shapes.objects(None, SH.path) if isinstance(path, rdflib.URIRef))
-    prefixes = {
-        str(p): str(ns)
-        for p, ns in zip(shapes.objects(None, SH.prefix), shapes.objects(None, SH.namespace), strict=True)
-    }
-    for query in shapes.objects(None, SH.select):
-        for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", str(query)):
-            if prefix in prefixes:
-                needed.add(prefixes[prefix] + local)
-    return frozenset(needed)
+    paths = {str(path) for path in shapes.objects(None, SH.path) if isinstance(path, rdflib.URIRef)}
+    return target_predicates(shapes) | paths
 
 
 def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
@@ -174,8 +177,9 @@ def validate(
     shapes = shapes if shapes is not None else shapes_graph()
     needed = needed_predicates(shapes)
     kept = [t if isinstance(t, ox.Triple) else t.triple for t in triples if t.predicate.value in needed]
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in kept)
+    store = ox.Store()  # only what the target queries read: a few predicates of every cell set
+    in_targets = target_predicates(shapes)
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in kept if t.predicate.value in in_targets)
     plain, targets = sparql_targets(shapes, store)
     del store
     types: dict[ox.Term, list[ox.Triple]] = {}
