@@ -23,7 +23,7 @@ from .vocab import XSD
 
 XSD_STRING = XSD + "string"
 RDF_TYPE = str(RDF.type)
-CHUNK_TRIPLES = 250_000  # rdflib holds about 1.4 GB per million triples; pyshacl's time is linear in the chunks
+CHUNK_TRIPLES = 100_000  # rdflib holds about 1.4 GB per million triples; pyshacl's time is linear in the chunks
 
 
 @dataclass(frozen=True)
@@ -149,18 +149,15 @@ def sparql_targets(shapes: rdflib.Graph, data: ox.Store) -> tuple[rdflib.Graph, 
 
 
 def _chunks(triples: list[ox.Triple], size: int) -> Iterator[tuple[set[ox.Term], list[ox.Triple]]]:
-    """Whole subject descriptions, about `size` triples at a time."""
-    by_subject: dict[ox.Term, list[ox.Triple]] = {}
-    for triple in triples:
-        by_subject.setdefault(triple.subject, []).append(triple)
+    """Whole subject descriptions, about `size` triples at a time (input grouped by subject, as exports are)."""
     subjects: set[ox.Term] = set()
     chunk: list[ox.Triple] = []
-    for subject, described in by_subject.items():
-        subjects.add(subject)
-        chunk.extend(described)
-        if len(chunk) >= size:
+    for triple in triples:
+        if triple.subject not in subjects and len(chunk) >= size:
             yield subjects, chunk
             subjects, chunk = set(), []
+        subjects.add(triple.subject)
+        chunk.append(triple)
     if chunk:
         yield subjects, chunk
 
@@ -177,6 +174,7 @@ def validate(
     shapes = shapes if shapes is not None else shapes_graph()
     needed = needed_predicates(shapes)
     kept = [t if isinstance(t, ox.Triple) else t.triple for t in triples if t.predicate.value in needed]
+    kept.sort(key=lambda t: t.subject.value)  # a chunk must hold whole descriptions; exports are sorted already
     store = ox.Store()  # only what the target queries read: a few predicates of every cell set
     in_targets = target_predicates(shapes)
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in kept if t.predicate.value in in_targets)

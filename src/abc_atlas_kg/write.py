@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
@@ -128,28 +128,36 @@ class _Compactor:
 
 @register("jsonld", ".jsonld", "application/ld+json")
 def write_jsonld(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
-    """Compacted JSON-LD with the shipped context inlined, so the file parses offline (also with rdflib)."""
+    """Compacted JSON-LD with the shipped context inlined, so the file parses offline (also with rdflib).
+
+    Streamed one node object per line, so that memory does not grow with the document, and diffs stay readable.
+    The nodes are in the default graph, like .ttl and .nt; .nq names the graph.
+    """
     context = jsonld_context()["@context"]
     compactor = _Compactor.from_context(context)
-    nodes = []
+    out.write(b'{\n "@context": ' + json.dumps(context, ensure_ascii=False).encode("utf-8") + b',\n "@graph": [')
+    separator = b"\n  "
     for subject, group in groupby(triples, key=lambda t: t.subject):
-        node: dict[str, Any] = {"@id": subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"}
-        for triple in group:
-            if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
-                node.setdefault("@type", []).append(compactor.curie(triple.object.value))
-                continue
-            key, value = compactor.entry(triple.predicate.value, triple.object)
-            if key in node:
-                existing = node[key]
-                node[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-            else:
-                node[key] = value
-        if len(node.get("@type", ())) == 1:
-            node["@type"] = node["@type"][0]
-        nodes.append(node)
-    document = {"@context": context, "@graph": nodes}  # default graph, like .ttl and .nt; .nq names the graph
-    out.write(json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"))
-    out.write(b"\n")
+        out.write(separator + json.dumps(_node(subject, group, compactor), ensure_ascii=False).encode("utf-8"))
+        separator = b",\n  "
+    out.write(b"\n ]\n}\n")
+
+
+def _node(subject: ox.NamedNode | ox.BlankNode, group: Iterable[ox.Triple], compactor: _Compactor) -> dict[str, Any]:
+    node: dict[str, Any] = {"@id": subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"}
+    for triple in group:
+        if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
+            node.setdefault("@type", []).append(compactor.curie(triple.object.value))
+            continue
+        key, value = compactor.entry(triple.predicate.value, triple.object)
+        if key in node:
+            existing = node[key]
+            node[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            node[key] = value
+    if len(node.get("@type", ())) == 1:
+        node["@type"] = node["@type"][0]
+    return node
 
 
 def _umask() -> int:
