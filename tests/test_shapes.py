@@ -347,6 +347,21 @@ CASES = [
 ]
 
 
+def broken(quads: list[ox.Quad], update: str) -> ox.Store:
+    """A store holding `quads` after a SPARQL UPDATE that breaks them."""
+    store = ox.Store()
+    store.extend(quads)
+    store.update(PREFIXES + update)
+    return store
+
+
+def assert_rejected(store: ox.Store, focus: str, path: str, message: str) -> None:
+    report = validate(store)
+    assert not report.conforms
+    matching = [v for v in report.violations if v.focus == focus and v.path == path and message in v.message]
+    assert matching, f"expected {message!r} at {focus} {path}; got:\n{report.text()}"
+
+
 @pytest.fixture(scope="module")
 def valid_quads(complete_export: Export) -> list[ox.Quad]:
     return list(complete_export.store("nt"))
@@ -361,14 +376,7 @@ def test_the_unbroken_export_conforms(valid_quads: list[ox.Quad]) -> None:
 def test_each_shape_rejects_a_graph_that_breaks_it(
     valid_quads: list[ox.Quad], update: str, focus: str, path: str, message: str
 ) -> None:
-    store = ox.Store()
-    store.extend(valid_quads)
-    store.update(PREFIXES + update)
-    report = validate(store)
-    assert not report.conforms
-    focus_iri = focus if focus.startswith("http") else T + focus
-    matching = [v for v in report.violations if v.focus == focus_iri and v.path == path and message in v.message]
-    assert matching, f"expected {message!r} at {focus_iri} {path}; got:\n{report.text()}"
+    assert_rejected(broken(valid_quads, update), focus if focus.startswith("http") else T + focus, path, message)
 
 
 A = "https://purl.brain-bican.org/taxonomy/CS20241021/"
@@ -503,13 +511,7 @@ def test_the_unbroken_atlas_exports_conform(atlas_quads: dict[str, list[ox.Quad]
 def test_mapping_statistics_and_species_shapes_reject_broken_graphs(
     atlas_quads: dict[str, list[ox.Quad]], taxonomy_id: str, update: str, focus: str, path: str, message: str
 ) -> None:
-    store = ox.Store()
-    store.extend(atlas_quads[taxonomy_id])
-    store.update(PREFIXES + update)
-    report = validate(store)
-    assert not report.conforms
-    matching = [v for v in report.violations if v.focus == focus and v.path == path and message in v.message]
-    assert matching, f"expected {message!r} at {focus} {path}; got:\n{report.text()}"
+    assert_rejected(broken(atlas_quads[taxonomy_id], update), focus, path, message)
 
 
 @pytest.mark.parametrize(
@@ -518,9 +520,7 @@ def test_mapping_statistics_and_species_shapes_reject_broken_graphs(
 def test_chunked_validation_finds_exactly_what_whole_graph_validation_finds(
     valid_quads: list[ox.Quad], update: str, focus: str, path: str, message: str
 ) -> None:
-    store = ox.Store()
-    store.extend(valid_quads)
-    store.update(PREFIXES + update)
+    store = broken(valid_quads, update)
     whole = validate(store)
     chunked = validate(store, chunk_size=25)
     assert not whole.conforms and not chunked.conforms
