@@ -45,11 +45,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def output(out: Path, taxonomy_id: str, suffix: str = "ttl") -> Path:
-    [path] = (
-        (out / taxonomy_id).glob(f"*/*.{suffix}")
-        if "." in suffix
-        else [p for p in (out / taxonomy_id).glob(f"*/*.{suffix}") if ".mappings." not in p.name]
-    )
+    """The one file of a taxonomy's export with this suffix (`mappings.ttl` for its mapping file)."""
+    [path] = [
+        p for p in (out / taxonomy_id).glob(f"*/*.{suffix}") if "mappings" in suffix or ".mappings." not in p.name
+    ]
     return path
 
 

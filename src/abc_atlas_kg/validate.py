@@ -19,10 +19,9 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 
 from .resources import shapes_dir
-from .vocab import XSD
+from .vocab import RDF_TYPE, XSD
 
 XSD_STRING = XSD + "string"
-RDF_TYPE = str(RDF.type)
 CHUNK_TRIPLES = 100_000  # rdflib holds about 1.4 GB per million triples; pyshacl's time is linear in the chunks
 
 

@@ -20,6 +20,7 @@ DCAT = "http://www.w3.org/ns/dcat#"
 PROV = "http://www.w3.org/ns/prov#"
 SH = "http://www.w3.org/ns/shacl#"
 SSSOM = "https://w3id.org/sssom/"
+RDF_TYPE = RDF + "type"
 SEMAPV = "https://w3id.org/semapv/vocab/"
 
 PREFIXES = {
@@ -85,7 +86,6 @@ class V:
     hasVersion = NamedNode(DCTERMS + "hasVersion")
     isPartOf = NamedNode(DCTERMS + "isPartOf")
     Dataset = NamedNode(DCAT + "Dataset")
-    Distribution = NamedNode(DCAT + "Distribution")
     downloadURL = NamedNode(DCAT + "downloadURL")
     byteSize = NamedNode(DCAT + "byteSize")
     Entity = NamedNode(PROV + "Entity")

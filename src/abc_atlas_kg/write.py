@@ -21,9 +21,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from .resources import ontology_dir
-from .vocab import PREFIXES, RDF, XSD
-
-RDF_TYPE = RDF + "type"
+from .vocab import PREFIXES, RDF_TYPE, XSD
 
 WriteFn = Callable[[Sequence[ox.Triple], ox.NamedNode, IO[bytes]], None]
 
