@@ -101,7 +101,9 @@ def declared_terms(ontology: Path) -> dict[str, tuple[str, str]]:
         curie = VOCABULARIES.compress(iri)
         name = _term_name(iri, labels.get(iri))
         if name in terms and terms[name][0] != curie:
-            raise ValueError(f"{ontology}: two properties would both be the JSON-LD term {name!r}: {terms[name][0]}, {curie}")
+            raise ValueError(
+                f"{ontology}: two properties would both be the JSON-LD term {name!r}: {terms[name][0]}, {curie}"
+            )
         terms[name] = (curie, _kind(types[iri], ranges.get(iri, set())))
     return terms
 
