@@ -89,3 +89,9 @@ class StoreError(AbcKgError):
     """
 
     exit_code = ExitCode.STORE_FAILED
+
+
+class OutputError(AbcKgError):
+    """An output folder cannot be written (read-only, full, locked by another export); the previous files stay."""
+
+    exit_code = ExitCode.INVALID_INPUT

@@ -1,18 +1,22 @@
-"""Write stage: serialise a sorted list of triples in the formats triple stores load.
+"""Write stage: serialise a sorted list of triples in the formats triple stores load, as one set of files.
 
-Writers are registered by format name, like rdflib's serializer plugins. Turtle, N-Triples and N-Quads go
-through pyoxigraph's serialisers (about 30x faster than rdflib's); compacted JSON-LD is written directly
-against the shipped context (`ontology/context.jsonld`), which pyoxigraph cannot do and rdflib does slowly.
-Every file is first written in full to a temporary file next to its destination, then renamed into place.
+Writers are registered by format name (`formats.OUTPUT`). pyoxigraph does the per-triple work of every format but
+JSON-LD: Turtle is pyoxigraph's, reshaped on the way out (our prefix header, a blank line between subjects);
+N-Quads is pyoxigraph's N-Triples with the graph name appended to each line, a bytes operation rather than a Python
+object per quad. JSON-LD is compacted here against the context generated from the ontology
+(`ontology/context.jsonld`), one node at a time, which pyoxigraph cannot do and rdflib does slowly.
+`write_all` stages every file of an export and commits them together under the folder's lock (see `files`).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import math
+import re
+import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import groupby
 from pathlib import Path
@@ -20,10 +24,16 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from . import files
+from . import formats as rdf_formats
+from .context import render
+from .errors import OutputError
+from .prefixes import VOCABULARIES, Prefixes, for_export
 from .resources import ontology_dir
-from .vocab import PREFIXES, RDF_TYPE, XSD
+from .vocab import RDF_TYPE, XSD
 
-WriteFn = Callable[[Sequence[ox.Triple], ox.NamedNode, IO[bytes]], None]
+# (triples, graph, out, prefixes=None): prefixes is a `Prefixes` that Turtle may use; other writers ignore it.
+WriteFn = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,10 @@ class Writer:
 WRITERS: dict[str, Writer] = {}
 
 
-def register(name: str, extension: str, media_type: str) -> Callable[[WriteFn], WriteFn]:
+def register(name: str) -> Callable[[WriteFn], WriteFn]:
     def decorate(fn: WriteFn) -> WriteFn:
-        WRITERS[name] = Writer(name, extension, media_type, fn)
+        fmt = rdf_formats.by_name(name)
+        WRITERS[name] = Writer(name, fmt.extension, fmt.media_type, fn)
         return fn
 
     return decorate
@@ -54,19 +65,131 @@ def canonical(triples: Sequence[ox.Triple]) -> list[ox.Triple]:
     return sorted(dict.fromkeys(triples), key=lambda triple: triple.subject.value)
 
 
-@register("ttl", ".ttl", "text/turtle")
-def write_turtle(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
-    ox.serialize(triples, out, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+class _LineStream:
+    """A binary sink for pyoxigraph that hands whole lines to `emit`, so that bytes edits never split a line."""
+
+    def __init__(self, emit: Callable[[bytes], None]):
+        self._emit = emit
+        self._carry = b""
+
+    def write(self, data: bytes) -> int:
+        buffer = self._carry + data if self._carry else data
+        cut = buffer.rfind(b"\n") + 1
+        self._carry = buffer[cut:]
+        if cut:
+            self._emit(buffer[:cut])  # whole lines, each with its newline
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._carry:
+            self._emit(self._carry)
+            self._carry = b""
 
 
-@register("nt", ".nt", "application/n-triples")
-def write_ntriples(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
+class _Token(bytes):
+    """A prefix name with its colon, as bytes (for a substring test), and as a regex that checks it stands alone."""
+
+    def __new__(cls, name: str) -> _Token:
+        token = super().__new__(cls, name.encode() + b":")
+        token.pattern = re.compile(rb"(?<![A-Za-z0-9_.-])" + re.escape(bytes(token)))
+        return token
+
+    def search(self, piece: bytes) -> bool:
+        return self.pattern.search(piece) is not None
+
+
+class _TurtleShaper:
+    """Turns pyoxigraph's Turtle into ours: its prefix lines dropped, a blank line before every subject after the
+    first, and a note of which prefixes the body uses, so that the header declares those and only those."""
+
+    _SUBJECT_START = re.compile(rb"\n(?=[^\t\n])")  # a newline before a line that starts a subject
+
+    def __init__(self, out: IO[bytes], prefixes: Prefixes):
+        self.out = out
+        self.skip = len(prefixes)  # pyoxigraph writes one @prefix line per prefix given, before the body
+        self.unused = {name: _Token(name) for name in prefixes}
+        self.stream = _LineStream(self._piece)
+        self.started = False
+
+    def _piece(self, piece: bytes) -> None:
+        while self.skip:
+            line, _, piece = piece.partition(b"\n")
+            if not line.startswith(b"@prefix "):
+                raise RuntimeError(f"unexpected Turtle from pyoxigraph where a prefix line was due: {line[:80]!r}")
+            self.skip -= 1
+            if not piece:
+                return
+        piece = self._SUBJECT_START.sub(b"\n\n", piece)
+        if self.started and piece[:1] not in (b"\t", b"\n", b""):
+            piece = b"\n" + piece  # the piece starts with a subject
+        self.started = True
+        for name, token in list(self.unused.items()):
+            # A fast substring test first; the exact one (the name not the tail of a longer one, like CL: in PCL:)
+            # only when it hits.
+            if token in piece and token.search(piece):
+                del self.unused[name]
+        self.out.write(piece)
+
+
+@register("ttl")
+def write_turtle(
+    triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes], prefixes: Prefixes | None = None
+) -> None:
+    """Turtle with a prefix for every namespace used (data namespaces too) and a blank line between subjects."""
+    prefixes = (prefixes or VOCABULARIES).sorted()
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as body:
+        shaper = _TurtleShaper(body, prefixes)
+        ox.serialize(triples, shaper.stream, ox.RdfFormat.TURTLE, prefixes=dict(prefixes))
+        shaper.stream.close()
+        used = [name for name in prefixes if name not in shaper.unused]
+        out.write("".join(f"@prefix {name}: <{prefixes[name]}> .\n" for name in used).encode("utf-8"))
+        if used and body.tell():
+            out.write(b"\n")
+        body.seek(0)
+        shutil.copyfileobj(body, out, 1 << 20)
+
+
+@register("jsonld")
+def write_jsonld(
+    triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes], prefixes: Prefixes | None = None
+) -> None:
+    """Compacted JSON-LD with the context inlined, so the file parses offline (pyld, jsonld.js, rdflib).
+
+    Streamed one node object at a time, so that memory does not grow with the document; indented one property per
+    line. The nodes are in the default graph, like .ttl and .nt; .nq names the graph.
+    """
+    context = jsonld_context()["@context"]
+    compactor = _compactor()
+    out.write(b'{\n  "@context": ' + render(context, "  ").encode("utf-8") + b',\n  "@graph": [')
+    separator = b"\n"
+    for subject, group in groupby(triples, key=lambda t: t.subject):
+        out.write(separator + _node_text(_node(subject, group, compactor)))
+        separator = b",\n"
+    out.write(b"\n  ]\n}\n")
+
+
+@register("nt")
+def write_ntriples(
+    triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes], prefixes: Prefixes | None = None
+) -> None:
     ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
 
 
-@register("nq", ".nq", "application/n-quads")
-def write_nquads(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
-    ox.serialize((ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples), out, ox.RdfFormat.N_QUADS)
+@register("nq")
+def write_nquads(
+    triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes], prefixes: Prefixes | None = None
+) -> None:
+    """N-Triples with ` <graph>` before each line's final ` .`: the same bytes pyoxigraph's N-Quads writer gives.
+
+    Safe as a bytes edit because N-Triples escapes every line break inside a literal, so ` .\\n` only ends lines.
+    """
+    suffix = f" {graph} .\n".encode()
+    stream = _LineStream(lambda piece: out.write(piece.replace(b" .\n", suffix)))
+    ox.serialize(triples, stream, ox.RdfFormat.N_TRIPLES)
+    stream.close()
 
 
 @cache
@@ -74,21 +197,45 @@ def jsonld_context() -> dict[str, Any]:
     return json.loads((ontology_dir() / "context.jsonld").read_text(encoding="utf-8"))
 
 
+_MAX_SAFE_INTEGER = 2**53  # JSON numbers above this lose digits in JavaScript (jsonld.js)
+_XSD_INTEGER = XSD + "integer"
+_XSD_DOUBLE = XSD + "double"
+_XSD_STRING = XSD + "string"
+
+
+def _json_number(lexical: str, datatype: str) -> int | float | None:
+    """The JSON number for an integer or double literal when it is lossless, else None (the literal stays a string).
+
+    An integer must be canonical (no sign, no leading zero) and within 2**53; a double must be finite: `INF`,
+    `-INF` and `NaN` stay strings typed xsd:double, the only form that JSON-LD processors do not turn into NaN or
+    reject.
+    """
+    if datatype == _XSD_INTEGER:
+        if lexical.lstrip("-").isdigit() and str(int(lexical)) == lexical and abs(int(lexical)) <= _MAX_SAFE_INTEGER:
+            return int(lexical)
+        return None
+    if datatype == _XSD_DOUBLE:
+        try:
+            value = float(lexical)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
+    return None
+
+
 @dataclass(frozen=True)
 class _Compactor:
     """Chooses, per predicate and value, the context term that round-trips exactly, or falls back to a CURIE."""
 
-    terms: dict[tuple[str, str], str]  # (predicate IRI, value kind) -> term; kind is "@id", a datatype or ""
-    prefixes: list[tuple[str, str]]  # (namespace, prefix), longest namespace first
+    terms: dict[tuple[str, str], str]  # (predicate IRI, value kind) -> term; kind is "@id", a datatype IRI or ""
+    prefixes: Prefixes
 
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> _Compactor:
-        prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("/", "#"))}
-        by_prefix = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        prefixes = Prefixes({k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("/", "#"))})
 
         def expand(curie: str) -> str:
-            prefix, _, local = curie.partition(":")
-            return prefixes[prefix] + local if prefix in prefixes else curie
+            return prefixes.expand(curie) or curie
 
         terms: dict[tuple[str, str], str] = {}
         for term, definition in context.items():
@@ -99,46 +246,39 @@ class _Compactor:
             else:
                 kind = definition.get("@type", "")
                 terms[(expand(definition["@id"]), kind if kind == "@id" else expand(kind))] = term
-        return cls(terms, by_prefix)
+        return cls(terms, prefixes)
 
     def curie(self, iri: str) -> str:
-        for namespace, prefix in self.prefixes:
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace) :]}"
-        return iri
+        return self.prefixes.compress(iri)
 
     def entry(self, predicate: str, value: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str, Any]:
         if isinstance(value, ox.NamedNode | ox.BlankNode):
             node_id = value.value if isinstance(value, ox.NamedNode) else f"_:{value.value}"
             term = self.terms.get((predicate, "@id"))
             return (term, node_id) if term else (self.curie(predicate), {"@id": node_id})
-        datatype = value.datatype.value
         if value.language:
             return self.curie(predicate), {"@value": value.value, "@language": value.language}
-        kind = "" if datatype == XSD + "string" else datatype
+        datatype = value.datatype.value
+        kind = "" if datatype == _XSD_STRING else datatype
         term = self.terms.get((predicate, kind))
+        number = _json_number(value.value, datatype)
         if term:
+            if number is not None:
+                return term, number
+            if datatype == _XSD_DOUBLE:  # INF, NaN: explicit, so that it reads as what it is
+                return term, {"@value": value.value, "@type": self.curie(datatype)}
             return term, value.value
         if not kind:
             return self.curie(predicate), value.value
-        return self.curie(predicate), {"@value": value.value, "@type": self.curie(datatype)}
+        if number is not None and datatype == _XSD_INTEGER:
+            return self.curie(predicate), number  # a JSON integer is xsd:integer without a type
+        shown = value.value if number is None else number
+        return self.curie(predicate), {"@value": shown, "@type": self.curie(datatype)}
 
 
-@register("jsonld", ".jsonld", "application/ld+json")
-def write_jsonld(triples: Sequence[ox.Triple], graph: ox.NamedNode, out: IO[bytes]) -> None:
-    """Compacted JSON-LD with the shipped context inlined, so the file parses offline (also with rdflib).
-
-    Streamed one node object per line, so that memory does not grow with the document, and diffs stay readable.
-    The nodes are in the default graph, like .ttl and .nt; .nq names the graph.
-    """
-    context = jsonld_context()["@context"]
-    compactor = _Compactor.from_context(context)
-    out.write(b'{\n "@context": ' + json.dumps(context, ensure_ascii=False).encode("utf-8") + b',\n "@graph": [')
-    separator = b"\n  "
-    for subject, group in groupby(triples, key=lambda t: t.subject):
-        out.write(separator + json.dumps(_node(subject, group, compactor), ensure_ascii=False).encode("utf-8"))
-        separator = b",\n  "
-    out.write(b"\n ]\n}\n")
+@cache
+def _compactor() -> _Compactor:
+    return _Compactor.from_context(jsonld_context()["@context"])
 
 
 def _node(subject: ox.NamedNode | ox.BlankNode, group: Iterable[ox.Triple], compactor: _Compactor) -> dict[str, Any]:
@@ -158,48 +298,73 @@ def _node(subject: ox.NamedNode | ox.BlankNode, group: Iterable[ox.Triple], comp
     return node
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+_encode_string = json.encoder.encode_basestring  # the C encoder; `json.dumps(indent=...)` falls back to Python
+_encode_value = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+
+def _node_text(node: dict[str, Any]) -> bytes:
+    """One node object, a property per line, each value in compact JSON."""
+    lines = ",\n      ".join(
+        f"{_encode_string(k)}: {_encode_string(v) if type(v) is str else _encode_value(v)}" for k, v in node.items()
+    )
+    return b"    {\n      " + lines.encode("utf-8") + b"\n    }"
 
 
 def formats() -> list[str]:
-    return list(WRITERS)
+    """Output format names in the order an export writes them."""
+    return [name for name in rdf_formats.OUTPUT if name in WRITERS]
 
 
 @dataclass(frozen=True)
 class Document:
-    """One RDF document of an export: a file stem, its canonical triples and the named graph they belong to."""
+    """One RDF document of an export: a file stem, its canonical triples and the named graph they belong to.
+
+    `prefixes` are what its Turtle may use; by default `prefixes.for_export` for the accession the stem starts
+    with, under the default base IRIs (pass `for_export(accession, base_iri, kg_iri)` for other bases).
+    """
 
     stem: str
     triples: Sequence[ox.Triple]
     graph: ox.NamedNode
+    prefixes: Prefixes | None = field(default=None, compare=False)
+
+    def turtle_prefixes(self) -> Prefixes:
+        return self.prefixes or for_export(self.stem.split(".")[0])
 
 
-def write_all(documents: Sequence[Document], folder: Path, names: Sequence[str]) -> list[Path]:
-    """Serialise every document in every requested format, atomically as a set.
+def write_all(
+    documents: Sequence[Document],
+    folder: Path,
+    names: Sequence[str],
+    extra: Mapping[str, bytes] | None = None,
+    lock_timeout: float | None = None,
+) -> list[Path]:
+    """Serialise every document in every requested format, plus the `extra` side files (name → bytes, e.g. the
+    SSSOM table), and replace the folder's previous export with exactly this set, all at once.
 
-    Each file is written in full to a temporary file beside its destination; only when all are complete are
-    they renamed into place, so a failed or interrupted run leaves the previous output untouched.
+    Under the folder's lock, each file is written in full to a temporary file; only when all are complete are they
+    renamed into place and the previous export's other files removed. A failed, interrupted or killed run leaves
+    the previous set (see `files`); an unwritable folder or a full disk is an `OutputError`.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
     try:
-        for document in documents:
-            for name in names:
-                writer = WRITERS[name]
-                final = folder / f"{document.stem}{writer.extension}"
-                fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
-                staged.append((Path(tmp), final))
-                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are ordinary shareable files
-                with os.fdopen(fd, "wb") as out:
-                    writer.write(document.triples, document.graph, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-    return [final for _, final in staged]
+        folder.mkdir(parents=True, exist_ok=True)
+        with files.folder_lock(folder, lock_timeout):
+            files.recover(folder)
+            fileset = files.FileSet(folder)
+            try:
+                for document in documents:
+                    for name in names:
+                        writer = WRITERS[name]
+                        fileset.stage(
+                            f"{document.stem}{writer.extension}",
+                            lambda out, w=writer, d=document: w.write(d.triples, d.graph, out, d.turtle_prefixes()),
+                        )
+                for file_name, content in (extra or {}).items():
+                    fileset.stage(file_name, content)
+                return fileset.commit()
+            finally:
+                fileset.discard()
+    except OutputError:
+        raise
+    except OSError as err:
+        raise files.output_error(folder, err) from err
