@@ -331,9 +331,7 @@ def test_credentials_in_the_base_url_never_reach_messages_or_provenance(bucket: 
     assert "s3cr3t" not in (cache / FOLDER / fetch.RECORD_NAME).read_text()
 
 
-def test_a_release_the_bucket_does_not_offer_is_a_usage_error_naming_the_offered(
-    bucket: Bucket, cache: Path
-) -> None:
+def test_a_release_the_bucket_does_not_offer_is_a_usage_error_naming_the_offered(bucket: Bucket, cache: Path) -> None:
     result = fetch_cli(bucket, cache, release="19990101")
     assert result.exit_code == 2 and "no release 19990101" in result.stderr and f"offered: {RELEASE}" in result.stderr
     assert bucket.count(CLUSTER) == 0
@@ -368,3 +366,242 @@ def test_export_from_a_fetched_cache_as_source_keeps_the_provenance(
     store = load_store(out / "WMB-taxonomy" / RELEASE / "CCN20230722.nt")
     assert select(store, "SELECT (COUNT(?f) AS ?n) WHERE { ?f akg:manifestVersion ?v }") == [{"n": "4"}]
     assert COMPLETE.is_dir()
+
+
+# ---------------------------------------------------------------- releases from the bucket (issue 11)
+
+
+def test_real_manifests_list_wmb_20231215_and_seaad_20240131(real_bucket: Bucket, cache: Path) -> None:
+    table = fetch.release_table(fetch.Settings(base_url=real_bucket.url, cache=cache, retries=0))
+    offered = {(r.taxonomy, r.version): r.manifests for r in table.rows}
+    assert offered[("WMB-taxonomy", "20231215")] == ("20231215", "20250531")
+    assert offered[("SEAAD-taxonomy", "20240131")] == ("20250531",)
+    assert ("WMB-taxonomy-CCN20230504", "20231215") not in offered  # the directory's newest is not CCN20230504's
+    assert real_bucket.count(LIST) == 2  # one key a page: the continuation token was followed
+
+
+def test_export_without_release_takes_the_newest_offered_and_verifies_every_md5(
+    real_bucket: Bucket, cache: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run("export", "WMB-taxonomy", "--base-url", real_bucket.url, "--cache", cache, "--out", out, "--format",
+                 "nt", *FAST)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert f"reading WMB-taxonomy release {RELEASE} fetched from {real_bucket.url}" in result.stderr
+    assert "bundled sample" not in result.stderr
+    record = json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())
+    assert record["manifest_version"] == "20250531"  # the newest manifest listing WMB-taxonomy 20231215
+    assert {p: e["checksum"] for p, e in record["files"].items()} == {
+        f"{FOLDER}/{name}.csv": "manifest"
+        for name in ("cluster", "cluster_annotation_term", "cluster_annotation_term_set",
+                     "cluster_to_cluster_annotation_membership", "views/cluster_to_cluster_annotation_membership_pivoted")
+    }  # fmt: skip
+    assert (out / "WMB-taxonomy" / RELEASE / "CCN20230722.nt").is_file()
+
+
+def test_a_source_folder_is_verified_against_the_manifest_it_carries() -> None:
+    root = shared()
+    if root is None:
+        pytest.skip("needs ../shared/samples/abc-bucket (real ABC files; set ABC_KG_SHARED)")
+    spec = registry.get("WMB-taxonomy")
+    located = locate.locate(spec, None, root)
+    assert (located.origin_kind, located.release) == ("folder", RELEASE)
+    assert "5 of 5 file(s) verified (manifest 20250531)" in located.description
+    origin = located.origins[CLUSTER]
+    assert origin.verified and origin.manifest_version == "20250531"
+    assert origin.url == fetch.DEFAULT_BASE_URL + CLUSTER
+    sample = locate.locate(spec, "20230830", root)  # present, but no manifest lists these rebuilt files
+    assert sample.origins == {} and "0 of 2 file(s) verified" in sample.description
+
+
+def test_without_options_the_sample_is_used_and_said_to_be_partial(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(fetch.BASE_URL_ENV, raising=False)
+    monkeypatch.delenv(fetch.CACHE_ENV, raising=False)
+    located = locate.locate(registry.get("WMB-taxonomy"))
+    assert located.origin_kind == "bundled sample" and located.release == "20230830"
+    assert "partial rebuild" in located.description and "5,322 clusters" in located.description
+
+
+def test_fetch_options_never_fall_back_to_the_sample(bucket: Bucket, cache: Path) -> None:
+    settings = fetch.Settings(base_url=bucket.url, cache=cache, retries=0)
+    located = locate.locate(registry.get("WMB-taxonomy"), None, None, settings)
+    assert (located.origin_kind, located.release, located.root) == ("bucket", RELEASE, cache)
+    again = locate.locate(registry.get("WMB-taxonomy"), RELEASE, None, settings)
+    assert again.origin_kind == "cache"
+    with pytest.raises(UsageError, match="offers no release 20230830"):
+        locate.locate(registry.get("WMB-taxonomy"), "20230830", None, settings)  # the sample has it: not used
+
+
+def test_a_table_of_another_directory_is_fetched_at_that_directorys_version(tmp_path: Path) -> None:
+    atlas = FIXTURES / "atlas" / "metadata"
+    root = tmp_path / "served"
+    shutil.copytree(
+        atlas / "Zeng-Aging-Mouse-WMB-taxonomy" / "20241130", root / "metadata/Zeng-Aging-Mouse-WMB-taxonomy/20241130"
+    )
+    shutil.copytree(atlas / "Zeng-Aging-Mouse-10Xv3" / "20241130", root / "metadata/Zeng-Aging-Mouse-10Xv3/20250131")
+    write_manifest(
+        root, "20250531", {"Zeng-Aging-Mouse-WMB-taxonomy": "20241130", "Zeng-Aging-Mouse-10Xv3": "20250131"}
+    )
+    cache = tmp_path / "cache"
+    with serve(root) as served:
+        got = fetch.fetch_release(
+            registry.get("Zeng-Aging-Mouse"), None, fetch.Settings(base_url=served.url, cache=cache, retries=0)
+        )
+        other = "metadata/Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv"
+        assert got.release == "20241130" and got.versions["Zeng-Aging-Mouse-10Xv3"] == "20250131"
+        assert served.count(other) == 1 and served.count(other.replace("20250131", "20241130")) == 0
+        assert got.origins[other].verified
+        out = tmp_path / "out"
+        result = run("export", "Zeng-Aging-Mouse", "--base-url", served.url, "--cache", cache, "--out", out,
+                     "--format", "nt", "--no-validate")  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        store = load_store(out / "Zeng-Aging-Mouse" / "20241130" / "CS20241021.nt")
+        paths = {r["p"] for r in select(store, "SELECT ?p WHERE { ?f a akg:SourceFile ; dcterms:identifier ?p }")}
+        assert other in paths
+
+
+# ---------------------------------------------------------------- hostile mirrors (issue 12)
+
+
+def hostile_fetch(bucket: Bucket, cache: Path, **settings: object) -> fetch.Fetched:
+    options = {"base_url": bucket.url, "cache": cache, "retries": 0, "timeout": 2.0, **settings}
+    return fetch.fetch_release(registry.get("WMB-taxonomy"), RELEASE, fetch.Settings(**options))  # type: ignore[arg-type]
+
+
+def no_partial_files(cache: Path) -> bool:
+    return not any(".part" in p for p in cached_files(cache)) if cache.exists() else True
+
+
+def test_an_endless_body_stops_just_past_the_declared_size(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[CLUSTER] = "endless"
+    started = time.monotonic()
+    with pytest.raises(
+        FetchError, match=f"body goes past {(COMPLETE_RELEASE / 'cluster.csv').stat().st_size + fetch.MARGIN} bytes"
+    ):
+        hostile_fetch(bucket, cache)
+    assert time.monotonic() - started < 10 and CLUSTER not in cached_files(cache) and no_partial_files(cache)
+
+
+def test_a_gzip_bomb_is_not_decompressed(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[CLUSTER] = "gzip-bomb"
+    with pytest.raises(FetchError, match=r"goes past|size mismatch"):
+        hostile_fetch(bucket, cache)
+    assert CLUSTER not in cached_files(cache) and no_partial_files(cache)
+    manifest = f"releases/{RELEASE}/manifest.json"
+    bucket.hostile = {manifest: "gzip-bomb"}
+    with pytest.raises(FetchError, match="not a JSON manifest"):
+        hostile_fetch(bucket, tmp := cache.parent / "cache2")
+    assert manifest not in cached_files(tmp)
+    assert all(h.get("Accept-Encoding") == "identity" for h in bucket.headers)
+
+
+def test_a_huge_or_endless_manifest_is_refused_by_the_manifest_cap(bucket: Bucket, cache: Path) -> None:
+    manifest = f"releases/{RELEASE}/manifest.json"
+    bucket.hostile[manifest] = "huge"
+    with pytest.raises(FetchError, match="announces 500000000 bytes"):
+        hostile_fetch(bucket, cache)
+    bucket.hostile[manifest] = "endless"
+    with pytest.raises(FetchError, match="body goes past 100000 bytes"):
+        hostile_fetch(bucket, cache, max_manifest_bytes=100_000)
+    assert manifest not in cached_files(cache)
+
+
+def test_a_listing_that_never_ends_stops_at_the_page_limit(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[LIST] = "endless-listing"
+    result = run("fetch", "WMB-taxonomy", "--cache", cache, "--base-url", bucket.url, *FAST)
+    assert result.exit_code == 4 and "did not end after 100 pages" in result.stderr
+    assert bucket.count(LIST) == 100
+    with pytest.raises(FetchError, match="did not end after 3 pages"):
+        fetch.release_table(fetch.Settings(base_url=bucket.url, cache=cache, max_listing_pages=3))
+
+
+def test_a_one_byte_per_second_body_is_ended_by_the_deadline(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[CLUSTER] = "slow"
+    bucket.slow_interval = 0.2
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline of 2 s"):
+        hostile_fetch(bucket, cache, deadline=2.0)
+    assert time.monotonic() - started < 4 and CLUSTER not in cached_files(cache) and no_partial_files(cache)
+
+
+def test_a_manifest_of_the_wrong_shape_is_never_cached_and_the_fixed_mirror_works(bucket: Bucket, cache: Path) -> None:
+    path = bucket.root / "releases" / RELEASE / "manifest.json"
+    good = path.read_bytes()
+    path.write_text(json.dumps({"version": RELEASE, "directory_listing": [], "file_listing": {}}))
+    result = fetch_cli(bucket, cache)
+    assert result.exit_code == 4 and "is not a release manifest" in result.stderr and "Traceback" not in result.stderr
+    assert f"releases/{RELEASE}/manifest.json" not in cached_files(cache)
+    path.write_bytes(good)
+    assert fetch_cli(bucket, cache).exit_code == 0
+
+
+def test_a_damaged_cached_manifest_and_record_are_checked_again(bucket: Bucket, cache: Path) -> None:
+    assert fetch_cli(bucket, cache).exit_code == 0
+    (cache / "releases" / RELEASE / "manifest.json").write_text('{"version": "20231215", "file_listing": 3}')
+    (cache / FOLDER / fetch.RECORD_NAME).write_text('{"files": [], "absent": 1}')
+    result = fetch_cli(bucket, cache)
+    assert result.exit_code == 0, result.stderr
+    assert "damaged fetch record" in result.stderr and "not a release manifest" in result.stderr
+    assert bucket.count(CLUSTER) == 1  # the files matched the re-fetched manifest: not downloaded again
+    assert json.loads((cache / "releases" / RELEASE / "manifest.json").read_text())["file_listing"] != 3
+
+
+def test_an_html_page_served_with_200_for_an_unchecksummed_table_is_rejected_and_not_recorded(
+    bucket: Bucket, cache: Path
+) -> None:
+    shutil.rmtree(bucket.root / "releases")  # no manifest: tables are fetched by path, only their header checked
+    bucket.hostile[CLUSTER] = "html"
+    result = fetch_cli(bucket, cache)
+    assert result.exit_code == 4 and "an HTML page, not the header of cluster.csv" in result.stderr
+    assert CLUSTER not in cached_files(cache)
+    record = cache / FOLDER / fetch.RECORD_NAME
+    assert not record.exists() or CLUSTER not in json.loads(record.read_text())["files"]
+    del bucket.hostile[CLUSTER]
+    assert fetch_cli(bucket, cache).exit_code == 0
+    entry = json.loads(record.read_text())["files"][CLUSTER]
+    assert entry["checksum"] == "header"  # not verified: provenance must not cite it as the bucket's file
+    assert not fetch.read_origins(cache, DIRECTORY, RELEASE)[CLUSTER].verified
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "message"),
+    [
+        ("redirect-file", "which is not http(s); refused"),
+        ("redirect-loop", "a redirect loop; refused"),
+    ],
+)
+def test_bad_redirects_end_with_a_fetch_error(bucket: Bucket, cache: Path, misbehaviour: str, message: str) -> None:
+    bucket.hostile[CLUSTER] = misbehaviour
+    result = fetch_cli(bucket, cache)
+    assert result.exit_code == 4 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_credentials_never_follow_a_redirect_to_another_origin(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[CLUSTER] = "redirect-other"
+    base = bucket.url.replace("http://", "http://reader:s3cr3t@")
+    result = run("fetch", "WMB-taxonomy", "--release", RELEASE, "--cache", cache, "--base-url", base, *FAST)
+    assert result.exit_code == 4 and "another origin" in result.stderr and "s3cr3t" not in result.stderr
+    assert not any("Authorization" in h for h in bucket.headers if "localhost" in h.get("Host", ""))
+    anonymous = fetch_cli(bucket, tmp := cache.parent / "anon")  # without credentials, following is fine
+    assert anonymous.exit_code == 0, anonymous.stderr and (tmp / CLUSTER).is_file()
+
+
+def test_a_server_echoing_request_headers_never_puts_credentials_on_stderr(bucket: Bucket, cache: Path) -> None:
+    bucket.hostile[CLUSTER] = "echo"
+    base = bucket.url.replace("http://", "http://reader:s3cr3t@")
+    result = run("fetch", "WMB-taxonomy", "--release", RELEASE, "--cache", cache, "--base-url", base, *FAST)
+    token = base64.b64encode(b"reader:s3cr3t").decode()
+    assert any(h.get("Authorization") == f"Basic {token}" for h in bucket.headers)  # it was sent, and echoed
+    assert result.exit_code == 4 and "HTTP 403" in result.stderr
+    assert "s3cr3t" not in result.stderr and token not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://mirror.example/", "http://", "file:///tmp/bucket/", "mirror.example", "http://a:%0Ds3cr3t@h/",
+     "http://a:p%C3%A4%E2%82%ACss@h/", "http://h:notaport/"],
+)  # fmt: skip
+def test_an_unusable_base_url_is_a_usage_error_without_echoing_secrets(cache: Path, url: str) -> None:
+    result = run("fetch", "WMB-taxonomy", "--release", RELEASE, "--cache", cache, "--base-url", url)
+    assert result.exit_code == 2, result.stderr
+    assert "s3cr3t" not in result.stderr and "Traceback" not in result.stderr
