@@ -332,9 +332,11 @@ def test_credentials_in_the_base_url_never_reach_messages_or_provenance(bucket: 
 
 
 def test_a_release_the_bucket_does_not_offer_is_a_usage_error_naming_the_offered(bucket: Bucket, cache: Path) -> None:
-    result = fetch_cli(bucket, cache, release="19990101")
-    assert result.exit_code == 2 and "no release 19990101" in result.stderr and f"offered: {RELEASE}" in result.stderr
+    result = fetch_cli(bucket, cache, release="20991231")
+    assert result.exit_code == 2 and "no release 20991231" in result.stderr and f"offered: {RELEASE}" in result.stderr
     assert bucket.count(CLUSTER) == 0
+    before = bucket.count()
+    assert fetch_cli(bucket, cache, release="19990101").exit_code == 2 and bucket.count() == before
 
 
 # ---------------------------------------------------------------- small pieces

@@ -564,6 +564,17 @@ def _from_record(record: Record, settings: Settings, spec: registry.TaxonomySpec
     )
 
 
+FIRST_RELEASE = "20230101"  # abc_atlas_access's MANIFEST_COMPATIBILITY starts here: nothing older exists
+
+
+def check_release(release: str | None) -> None:
+    """A release must look like a directory version: a typo is a usage error before any request."""
+    if release is not None and (not VERSION.fullmatch(release) or release < FIRST_RELEASE):
+        raise UsageError(
+            f"release {release!r} is not an ABC Atlas directory version (YYYYMMDD, {FIRST_RELEASE} or later)"
+        )
+
+
 def fetch_release(spec: registry.TaxonomySpec, release: str | None = None, settings: Settings | None = None) -> Fetched:
     """Make sure the cache holds the verified tables of one release; no request at all when it already does.
 
@@ -572,6 +583,7 @@ def fetch_release(spec: registry.TaxonomySpec, release: str | None = None, setti
     """
     settings = settings or Settings()
     check_base_url(settings.base_url)
+    check_release(release)
     if release is not None:
         record = Record.load(settings.cache, spec.directory, release, settings.report)
         if record.complete(settings.cache, spec, release):
