@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from . import adapters, convert, fetch, links, model, registry, source, validate, write
+from . import adapters, convert, fetch, links, locate, model, registry, source, validate, write
 from .errors import FetchError, NotConformingError, UsageError
-from .resources import sample_root
 from .vocab import DEFAULT_BASE_IRI
 
 log = logging.getLogger(__name__)
@@ -33,38 +32,6 @@ class ExportResult:
         )
 
 
-def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None) -> str:
-    """The requested release, or else the newest release of the registry that `root` holds."""
-    present = source.available_releases(root, spec.directory)
-    if release is not None:
-        if release not in present:
-            raise UsageError(
-                f"{spec.id} release {release} is not in {root / 'metadata' / spec.directory}"
-                f" (present: {', '.join(present) or 'none'})"
-            )
-        return release
-    known = [r for r in present if r in spec.releases]
-    if not known:
-        raise UsageError(
-            f"no release of {spec.id} ({', '.join(spec.releases)}) under {root / 'metadata' / spec.directory}"
-        )
-    return known[-1]
-
-
-def default_root(
-    spec: registry.TaxonomySpec, release: str | None, settings: fetch.Settings | None
-) -> tuple[Path, str | None]:
-    """The bundled sample when it covers the request, else the fetch cache, filled from the ABC bucket as needed.
-
-    Returns the root and the release to read there (the fetched one, which the cache may hold beside others).
-    """
-    present = source.available_releases(sample_root(), spec.directory)
-    if (release in present) if release else any(r in spec.releases for r in present):
-        return sample_root(), release
-    fetched = fetch.fetch_release(spec, release, settings)
-    return fetched.root, fetched.release
-
-
 def load_taxonomy(
     taxonomy_id: str,
     root: Path | None = None,
@@ -73,18 +40,16 @@ def load_taxonomy(
 ) -> model.Taxonomy:
     """Read and model one release, with the cross-taxonomy links its registry entry declares.
 
-    Without `root`, the sample or a fetched copy (see `default_root`); linked taxonomies come from the same place.
+    Where it reads from is decided, and said on stderr, by `locate.locate`; linked taxonomies come from the same
+    place.
     """
     spec = registry.get(taxonomy_id)
     given_root = root
-    if root is None:
-        root, release = default_root(spec, release, fetch_settings)
-    chosen = choose_release(spec, root, release)
-    log.info("reading %s release %s from %s", spec.id, chosen, root)
-    origins = {}  # URL and manifest version of fetched files
-    for directory in {spec.directory, *dict(spec.table_directories).values()}:
-        origins.update(fetch.read_origins(root, directory, chosen))
-    tables = source.read_release(root, spec.directory, chosen, dict(spec.table_directories), origins)
+    located = locate.locate(spec, release, root, fetch_settings)
+    (fetch_settings.report if fetch_settings else log.warning)(located.description)
+    tables = source.read_release(
+        located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
+    )
     taxonomy = adapters.builder(spec)(spec, tables)
     for link in spec.links:
         try:
@@ -98,13 +63,7 @@ def load_taxonomy(
 
 def present_taxonomies(root: Path | None = None) -> list[str]:
     """The registry ids with at least one of their releases under `root`; every id when fetching."""
-    if root is None:
-        return list(registry.taxonomies())
-    return [
-        spec.id
-        for spec in registry.taxonomies().values()
-        if set(source.available_releases(root, spec.directory)) & set(spec.releases)
-    ]
+    return locate.present_taxonomies(root)
 
 
 def export(

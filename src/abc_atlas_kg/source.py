@@ -47,6 +47,7 @@ class Origin(NamedTuple):
 
     url: str
     manifest_version: str | None
+    verified: bool = False  # the bytes matched the manifest's size and MD5
 
 
 @dataclass
@@ -108,7 +109,7 @@ def read_release(
     root: Path,
     directory: str,
     release: str,
-    elsewhere: Mapping[str, str] | None = None,
+    elsewhere: Mapping[str, str | tuple[str, str]] | None = None,
     origins: Mapping[str, Origin] | None = None,
 ) -> ReleaseTables:
     """Read the known tables of a release; absent files are simply absent (the model decides what is required).
@@ -124,7 +125,10 @@ def read_release(
     found = ReleaseTables(directory, release)
     problems: list[Problem] = []
     moved = elsewhere or {}
-    candidates = [(tag, release_dir(root, moved.get(tag, directory), release) / f"{tag}.csv") for tag in KNOWN_TABLES]
+    places = {t: (v, release) if isinstance(v, str) else tuple(v) for t, v in moved.items()}  # (directory, version)
+    candidates = [
+        (tag, release_dir(root, *places.get(tag, (directory, release))) / f"{tag}.csv") for tag in KNOWN_TABLES
+    ]
     views = folder / "views"
     if views.is_dir():
         for path in sorted(views.glob("*.csv")):
