@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     NOT_CONFORMING = 3
     FETCH_FAILED = 4
     STORE_FAILED = 5
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report 128 + 2
 
 
 class AbcKgError(Exception):
@@ -62,6 +63,10 @@ class InputError(AbcKgError):
 
     def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
         return (InputError, (self.problems,))  # so that it crosses from a worker process intact
+
+
+class OutputError(AbcKgError):
+    """The output could not be written (disk full, folder vanished). Exit 1: the run produced nothing usable."""
 
 
 class UsageError(AbcKgError):
