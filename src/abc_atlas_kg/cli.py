@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # Names shared with the stages, spelled here so that `--help` imports none of them (tests check they agree).
 CACHE_ENV = "ABC_KG_CACHE"  # fetch.CACHE_ENV
 BASE_URL_ENV = "ABC_KG_BASE_URL"  # fetch.BASE_URL_ENV
-DEFAULT_BASE_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com"  # fetch.DEFAULT_BASE_URL
+DEFAULT_BASE_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"  # fetch.DEFAULT_BASE_URL
 DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"  # vocab.DEFAULT_BASE_IRI
 DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"  # vocab.DEFAULT_KG_IRI
 STORE_ENV = "ABC_KG_STORE"  # load.STORE_ENV
