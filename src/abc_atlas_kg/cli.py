@@ -337,7 +337,14 @@ class Reporter:
             )
 
             columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-            self.progress = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.progress = Progress(
+                *columns,
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                redirect_stdout=False,  # stdout carries data (paths); it must never be routed into stderr
+                redirect_stderr=False,
+            )
             self.progress.start()
             self.overall = self.progress.add_task(self.title, total=self.total)
         return self
@@ -357,6 +364,13 @@ class Reporter:
         if stage == "done":
             self.progress.remove_task(task)
             self.progress.advance(self.overall)
+
+    def data(self, text: str) -> None:
+        """A line of data for stdout; drawn above the bars when stdout is the same terminal, so both stay legible."""
+        if self.progress is not None and sys.stdout.isatty():
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text)
 
     def line(self, text: str) -> None:
         """A line for people (a summary, a failure), above the bars on a terminal."""
@@ -490,7 +504,7 @@ def export(
         failures = []
         for outcome in pipeline.export_many(ids, jobs, progress=reporter, **options):
             for path in outcome.files:
-                click.echo(str(path))
+                reporter.data(str(path))
             if outcome.error is None:
                 reporter.line(outcome.summary)
             else:
