@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -425,3 +426,22 @@ def test_build_writes_nothing_and_export_writes_what_it_built(tmp_path: Path) ->
     files = pipeline.write_files(built, tmp_path, ["nt"])
     assert files == [tmp_path / "WMB-taxonomy" / "20231215" / "CCN20230722.nt"]
     assert len(load_store(files[0])) == built.triples
+
+
+# --- load: fetch options like export, an unreachable server found before the build ---------------------------
+
+
+def test_load_takes_offline_and_cache_like_export(tmp_path: Path) -> None:
+    result = cli("load", "WMB-taxonomy", "--release", "20231215", "--offline", "--cache", tmp_path / "empty",
+                 "--store", tmp_path / "store")  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "--offline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_load_finds_an_unreachable_endpoint_before_building(tmp_path: Path, shared_bucket: Path) -> None:
+    """The full WMB release takes seconds to build: the refusal must come before that."""
+    endpoint = f"http://127.0.0.1:{_closed_port()}/store"
+    started = time.monotonic()
+    result = cli("load", "WMB-taxonomy", "--release", "20231215", "--source", shared_bucket, "--endpoint", endpoint)
+    assert result.returncode == 5 and f"cannot connect to {endpoint}" in result.stderr
+    assert time.monotonic() - started < 3

@@ -640,15 +640,28 @@ def open_target(
         raise UsageError("choose --store or --endpoint, not both")
     if endpoint:
         target = load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme, prompt=prompt_credentials)
-        try:
-            target.query("ASK {}", {})  # unreachable or refused: found now, before any work
-        except BaseException:
-            target.close()
-            raise
+        _reachable(target.url)  # an unreachable server is found now, before minutes of building
         return target
     if query_url:
         raise UsageError("--query-url goes with --endpoint")
     return load.EmbeddedStore(store or load.default_store_dir(), read_only=read_only)
+
+
+def _reachable(url: str, timeout: float = 10.0) -> None:
+    """A TCP connection to the server, without any HTTP request (authentication flows stay as they are)."""
+    import socket
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    safe = parts._replace(query="", fragment="").geturl()
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            pass
+    except OSError as err:
+        reason = (
+            "connection refused" if isinstance(err, ConnectionRefusedError) else (err.strerror or type(err).__name__)
+        )
+        raise StoreError(f"cannot connect to {safe} ({reason}); is the server running?") from None
 
 
 def store_target(
