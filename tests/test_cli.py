@@ -372,7 +372,7 @@ def test_piped_export_prints_paths_on_stdout_and_one_summary_line_per_taxonomy(t
     assert paths and all(p.is_file() and p.is_relative_to(tmp_path) for p in paths)
     summaries = result.stderr.splitlines()
     assert len(summaries) == len(pipeline.present_taxonomies(ATLAS)), result.stderr
-    assert all(" release " in line and line.endswith(" triples") for line in summaries)
+    assert all(f" from {ATLAS}: " in line and line.endswith(" triples") for line in summaries)
 
 
 # --- export --all: failures reported, files listed; linked taxonomies read once -----------------------------
@@ -445,3 +445,9 @@ def test_load_finds_an_unreachable_endpoint_before_building(tmp_path: Path, shar
     result = cli("load", "WMB-taxonomy", "--release", "20231215", "--source", shared_bucket, "--endpoint", endpoint)
     assert result.returncode == 5 and f"cannot connect to {endpoint}" in result.stderr
     assert time.monotonic() - started < 3
+
+
+def test_the_quick_start_says_which_source_and_release_it_used(tmp_path: Path) -> None:
+    result = cli("export", "WMB-taxonomy", "--out", tmp_path, "--format", "nt")
+    assert result.returncode == 0, result.stderr
+    assert "WMB-taxonomy CCN20230722 release 20230830 from the bundled sample: " in result.stderr

@@ -54,11 +54,13 @@ class Built:
     documents: list[write.Document]
     triples: int  # in the release graph (the mappings document not counted)
     side_files: dict[str, str] = field(default_factory=dict)  # file name → text, e.g. an SSSOM TSV (H1)
+    root: Path | None = None  # the folder laid out like the bucket that the tables were read from
 
     def summary(self) -> str:
         t = self.taxonomy
+        where = "" if self.root is None else f" from {describe_root(self.root)}"
         return (
-            f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
+            f"{t.id} {t.accession} release {t.release}{where}: {len(t.levels)} levels, {len(t.terms)} terms, "
             f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
             f"{self.triples} triples"
         )
@@ -86,6 +88,12 @@ class Run:
     """What one command invocation has already modelled: (id, root, release asked) → taxonomy without links."""
 
     models: dict[tuple[str, str, str | None], model.Taxonomy] = field(default_factory=dict)
+    roots: dict[tuple[str, str], Path] = field(default_factory=dict)  # (id, release) → where it was read
+
+
+def describe_root(root: Path) -> str:
+    """Where tables came from, in words a user recognises."""
+    return "the bundled sample" if root == sample_root() else str(root)
 
 
 # --- locate: which folder and release to read ---------------------------------------------------------------
@@ -153,6 +161,7 @@ def _model(
     where, chosen = _locate(spec, root, release, settings)
     log.info("reading %s release %s from %s", spec.id, chosen, where)
     progress(spec.id, "read")
+    run.roots[(spec.id, chosen)] = where
     origins = {}  # URL and manifest version of fetched files
     for directory in {spec.directory, *dict(spec.table_directories).values()}:
         origins.update(fetch.read_origins(where, directory, chosen))
@@ -223,6 +232,7 @@ def build(
     """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it."""
     from . import convert, write
 
+    run = run if run is not None else Run()
     taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings, run, progress)
     if not taxonomy.terms:
         raise InputError([Problem(f"{taxonomy.id} release {taxonomy.release}", "the taxonomy has no terms")])
@@ -239,7 +249,7 @@ def build(
         mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
         # TODO(coordinator): H1's Iris(...).mappings_graph, so that mappings never share the release graph.
         documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
-    return Built(taxonomy, documents, len(triples))
+    return Built(taxonomy, documents, len(triples), root=run.roots.get((taxonomy.id, taxonomy.release)))
 
 
 def _check(taxonomy: model.Taxonomy, triples: Sequence[Any]) -> None:
