@@ -214,6 +214,7 @@ def test_every_exit_code_is_the_same_with_and_without_verbose(
     assert result.returncode == code, result.stderr
     if verbose and raises:
         assert "Traceback (most recent call last)" in result.stderr
+        assert "_Reported" not in result.stderr, "the traceback must be the error's own"
     if not verbose:
         assert "Traceback" not in result.stderr, result.stderr
     if code:

@@ -74,7 +74,7 @@ class _Group(click.Group):
 
     @staticmethod
     def _fail(ctx: click.Context, message: str, code: ExitCode) -> None:
-        if (ctx.obj or {}).get("verbose"):
+        if (ctx.obj or {}).get("verbose") and not isinstance(sys.exc_info()[1], _Reported):
             traceback.print_exc(file=sys.stderr)
         click.echo(message, err=True)
         ctx.exit(int(code))
@@ -509,6 +509,8 @@ def export(
                 reporter.line(outcome.summary)
             else:
                 failures.append(outcome)
+                if _state().get("verbose"):
+                    reporter.error("".join(traceback.format_exception(outcome.error)).rstrip())
                 reporter.error(f"error: {outcome.taxonomy_id}: {outcome.error}")
     _raise_failures(failures)
 
