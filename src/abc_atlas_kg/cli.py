@@ -12,7 +12,6 @@ Every argument is checked by click before a command starts, so a typo never cost
 
 from __future__ import annotations
 
-import difflib
 import functools
 import logging
 import sys
@@ -118,6 +117,8 @@ class TaxonomyType(click.ParamType):
 
 def resolve_taxonomy(name: str) -> str:
     """The registry id for an id or accession in any case; a UsageError naming the closest known ids otherwise."""
+    import difflib
+
     from . import registry
 
     known = registry.taxonomies()
