@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from abc_atlas_kg.cli import main
 from abc_atlas_kg.resources import sample_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ATLAS = FIXTURES / "atlas"  # one small release of every taxonomy in the registry
 COMPLETE = FIXTURES / "wmb-complete"  # all four tables, release 20231215
 COMPLETE_RELEASE = COMPLETE / "metadata" / "WMB-taxonomy" / "20231215"
 SAMPLE = sample_root()  # the real sample shipped with the package, release 20230830
@@ -39,6 +42,33 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+ABC_KG = Path(sys.executable).parent / "abc-kg"  # the installed entry point: the real command a user runs
+
+
+def cli(*args: str | Path, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """`abc-kg ARGS` as a separate process, as a user or a script runs it: real exit codes, real streams."""
+    return subprocess.run(
+        [str(ABC_KG), *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
+
+
+def shared_root() -> Path:
+    """The real ABC data beside the clone (`../shared`) or at $ABC_KG_SHARED."""
+    configured = os.environ.get("ABC_KG_SHARED")
+    return Path(configured) if configured else Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_bucket() -> Path:
+    """The real WMB sample bucket; skipped when absent, unless ABC_KG_REQUIRE_SHARED=1 (CI) makes that a failure."""
+    bucket = shared_root() / "samples" / "abc-bucket"
+    if not (bucket / "metadata").is_dir():
+        if os.environ.get("ABC_KG_REQUIRE_SHARED"):
+            raise FileNotFoundError(f"ABC_KG_REQUIRE_SHARED=1 but {bucket} is missing")
+        pytest.skip(f"no shared ABC data at {bucket} (set ABC_KG_SHARED)")
+    return bucket
 
 
 @dataclass(frozen=True)

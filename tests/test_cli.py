@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import COMPLETE, FORMATS, Export, export_to, load_store, run, select
+from conftest import ATLAS, COMPLETE, COMPLETE_RELEASE, FORMATS, Export, cli, export_to, load_store, run, select
 
-from abc_atlas_kg import write
+from abc_atlas_kg import cli as cli_module
+from abc_atlas_kg import errors, pipeline, source, write
 
 
 def test_taxonomies_lists_the_registry() -> None:
@@ -126,5 +133,323 @@ def test_failed_write_leaves_the_previous_output_untouched(
     terms = edited / "metadata" / "WMB-taxonomy" / "20231215" / "cluster_annotation_term.csv"
     terms.write_text(terms.read_text().replace("01 IT-ET Glut", "01 Renamed"))
     result = run("export", "WMB-taxonomy", "--source", edited, "--out", out)
-    assert result.exit_code == 1 and "disk full" in result.stderr
+    assert result.exit_code == 1 and "disk full" in result.stderr and "Traceback" not in result.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+# --- exit codes: the same with and without -v, tracebacks only with -v --------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def exit_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, bool, list[str]]]:
+    """name → (exit code, raises an abc-kg error (so -v shows a traceback), arguments)."""
+    tmp = tmp_path_factory.mktemp("exit-cases")
+    broken = tmp / "broken-bucket"
+    shutil.copytree(COMPLETE, broken)
+    terms = broken / COMPLETE_RELEASE.relative_to(COMPLETE) / "cluster_annotation_term.csv"
+    terms.write_text(terms.read_text(encoding="utf-8").replace("CS20230722_CLAS_01,", "CS20230722_CLAS_02,", 1))
+    not_conforming = tmp / "not-conforming.nt"
+    not_conforming.write_text(
+        "<https://example.org/t> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<http://purl.obolibrary.org/obo/PCL_0010002> .\n"
+    )
+    port = _closed_port()
+    out = tmp / "out"
+    return {
+        "ok": (0, False, ["taxonomies"]),
+        "invalid input": (1, True, ["export", "WMB-taxonomy", "--source", str(broken), "--out", str(out)]),
+        "usage (click)": (2, False, ["export", "NoSuchTaxonomy", "--out", str(out)]),
+        "usage (abc-kg)": (2, True, ["export", "WMB-taxonomy", "--release", "19990101", "--out", str(out)]),
+        "not conforming": (3, False, ["validate", str(not_conforming)]),
+        "fetch failed": (4, True, ["fetch", "WMB-taxonomy", "--offline", "--cache", str(tmp / "empty-cache")]),
+        "releases unreachable": (
+            4,
+            True,
+            [
+                "releases",
+                "--base-url",
+                f"http://127.0.0.1:{port}",
+                "--retries",
+                "0",
+                "--timeout",
+                "2",
+                "--cache",
+                str(tmp / "empty-cache"),
+            ],
+        ),
+        "store failed": (5, True, ["serve", "--store", str(tmp / "no-store")]),
+        "endpoint unreachable": (
+            5,
+            True,
+            ["query", "level-counts", "--endpoint", f"http://127.0.0.1:{port}/store"],
+        ),
+    }
+
+
+CASES = [
+    "ok",
+    "invalid input",
+    "usage (click)",
+    "usage (abc-kg)",
+    "not conforming",
+    "fetch failed",
+    "releases unreachable",
+    "store failed",
+    "endpoint unreachable",
+]
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["plain", "-v"])
+@pytest.mark.parametrize("case", CASES)
+def test_every_exit_code_is_the_same_with_and_without_verbose(
+    exit_cases: dict[str, tuple[int, bool, list[str]]], case: str, verbose: bool
+) -> None:
+    code, raises, args = exit_cases[case]
+    result = cli(*(["-v"] if verbose else []), *args)
+    assert result.returncode == code, result.stderr
+    if verbose and raises:
+        assert "Traceback (most recent call last)" in result.stderr
+        assert "_Reported" not in result.stderr, "the traceback must be the error's own"
+    if not verbose:
+        assert "Traceback" not in result.stderr, result.stderr
+    if code:
+        assert result.stderr.strip(), "a failure must say why"
+
+
+def test_releases_offline_lists_the_cache_and_exits_0(tmp_path: Path) -> None:
+    result = cli("releases", "--offline", "--cache", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 taxonomy release(s) in the cache" in result.stderr
+
+
+# --- arguments are checked before any work ------------------------------------------------------------------
+
+
+def test_a_typo_among_taxonomies_fails_before_anything_is_written(tmp_path: Path) -> None:
+    result = cli("export", "WMB-taxonomy", "WMB-taxnomy", "--source", COMPLETE, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "did you mean WMB-taxonomy?" in result.stderr
+    assert not (tmp_path / "out").exists() and result.stdout == ""
+
+
+def test_taxonomy_names_are_case_insensitive_ids_or_accessions(tmp_path: Path) -> None:
+    for name in ("wmb-TAXONOMY", "ccn20230722"):
+        result = run("export", name, "--source", COMPLETE, "--out", tmp_path / name, "--format", "nt")
+        assert result.exit_code == 0, result.stderr
+        assert (tmp_path / name / "WMB-taxonomy" / "20231215" / "CCN20230722.nt").is_file()
+
+
+def test_an_unusable_out_is_a_usage_error_before_the_work(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for out in (a_file, a_file / "below"):
+        result = cli("export", "WMB-taxonomy", "--source", COMPLETE, "--out", out)
+        assert result.returncode == 2 and "--out" in result.stderr, result.stderr
+        assert result.stdout == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_out_is_a_usage_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    result = cli("export", "WMB-taxonomy", "--source", COMPLETE, "--out", folder)
+    assert result.returncode == 2 and "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--base-iri", "https://example.org/kg"),  # no trailing / or #
+        ("--base-iri", "example.org/kg/"),  # not absolute
+        ("--kg-iri", "ftp://example.org/kg/"),  # not http(s)
+        ("--kg-iri", "https://example.org/a b/"),  # a space
+        ("--base-iri", "https://example.org/<kg>/"),
+    ],
+)
+def test_bad_iri_bases_are_usage_errors(tmp_path: Path, option: str, value: str) -> None:
+    result = run("export", "WMB-taxonomy", "--source", COMPLETE, "--out", tmp_path, option, value)
+    assert result.exit_code == 2 and option in result.stderr, result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_hash_ending_iri_bases_are_accepted(tmp_path: Path) -> None:
+    result = run(
+        "export",
+        "WMB-taxonomy",
+        "--source",
+        COMPLETE,
+        "--out",
+        tmp_path,
+        "--format",
+        "nt",
+        "--base-iri",
+        "https://example.org/kg#",
+        "--kg-iri",
+        "http://example.org/abc/",
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+# --- conventions: version, completion, quiet, lazy imports ---------------------------------------------------
+
+
+def test_version() -> None:
+    from abc_atlas_kg import __version__
+
+    result = cli("--version")
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+def _complete(words: str) -> list[str]:
+    env = {
+        **os.environ,
+        "_ABC_KG_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    result = subprocess.run([str(cli_module_path())], env=env, capture_output=True, text=True, check=False)
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+
+def cli_module_path() -> Path:
+    return Path(sys.executable).parent / "abc-kg"
+
+
+def test_shell_completion_offers_taxonomies_formats_and_queries() -> None:
+    assert "WMB-taxonomy" in _complete("abc-kg export WMB")
+    assert "CCN20230722" in _complete("abc-kg export ccn2023072")
+    assert _complete("abc-kg query level") == ["level-counts"]
+    assert _complete("abc-kg export --format ttl,j") == ["ttl,jsonld"]
+
+
+def test_the_cli_names_agree_with_the_stages() -> None:
+    """cli.py spells a few names itself so that --help imports no stage; they must stay what the stages use."""
+    from abc_atlas_kg import fetch, load, query, vocab
+
+    assert (cli_module.CACHE_ENV, cli_module.BASE_URL_ENV) == (fetch.CACHE_ENV, fetch.BASE_URL_ENV)
+    assert cli_module.DEFAULT_BASE_URL == fetch.DEFAULT_BASE_URL
+    assert cli_module.DEFAULT_BASE_IRI == vocab.DEFAULT_BASE_IRI
+    assert cli_module.DEFAULT_KG_IRI == pipeline.DEFAULT_KG_IRI
+    assert cli_module.STORE_ENV == load.STORE_ENV and cli_module.AUTH_SCHEMES == load.AUTH_SCHEMES
+    assert cli_module.QUERY_OUTPUT_FORMATS == query.OUTPUT_FORMATS
+    assert cli_module.RDF_FILE_SUFFIXES == load.RDF_FILE_SUFFIXES
+    assert (cli_module.USER_ENV, cli_module.PASSWORD_ENV, cli_module.TOKEN_ENV) == (
+        load.USER_ENV,
+        load.PASSWORD_ENV,
+        load.TOKEN_ENV,
+    )
+    assert cli_module.query_names() == sorted(query.library())
+
+
+HEAVY = ("pyshacl", "rdflib", "pandas", "requests", "rich", "pyoxigraph")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["taxonomies"], ["export", "--help"]])
+def test_quick_commands_import_no_heavy_library(args: list[str]) -> None:
+    probe = (
+        "import sys\nfrom abc_atlas_kg.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_quiet_export_prints_only_paths(tmp_path: Path) -> None:
+    result = cli("--quiet", "export", "WMB-taxonomy", "--source", COMPLETE, "--out", tmp_path, "--format", "nt")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines() == [str(tmp_path / "WMB-taxonomy" / "20231215" / "CCN20230722.nt")]
+
+
+def test_piped_export_prints_paths_on_stdout_and_one_summary_line_per_taxonomy(tmp_path: Path) -> None:
+    result = cli("export", "--all", "--source", ATLAS, "--out", tmp_path, "--format", "nt,ttl")
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    assert paths and all(p.is_file() and p.is_relative_to(tmp_path) for p in paths)
+    summaries = result.stderr.splitlines()
+    assert len(summaries) == len(pipeline.present_taxonomies(ATLAS)), result.stderr
+    assert all(f" from the folder {ATLAS}: " in line and line.endswith(" triples") for line in summaries)
+
+
+# --- export --all: failures reported, files listed; linked taxonomies read once -----------------------------
+
+
+def test_export_all_with_one_failing_taxonomy_reports_it_and_lists_the_others(tmp_path: Path) -> None:
+    bucket = tmp_path / "bucket"
+    shutil.copytree(ATLAS, bucket)
+    whb = bucket / "metadata" / "WHB-taxonomy" / "20240330" / "cluster_annotation_term.csv"
+    whb.write_text(whb.read_text(encoding="utf-8").replace("CS202210140_298,", "CS202210140_476,", 1))
+    result = cli("export", "--all", "--jobs", "2", "--source", bucket, "--out", tmp_path / "out", "--format", "nt")
+    assert result.returncode == 1, result.stderr
+    assert "error: WHB-taxonomy:" in result.stderr
+    written = sorted((tmp_path / "out").rglob("*.nt"))
+    assert sorted(Path(line) for line in result.stdout.splitlines()) == written
+    assert {p.relative_to(tmp_path / "out").parts[0] for p in written} == set(pipeline.present_taxonomies(ATLAS)) - {
+        "WHB-taxonomy"
+    }
+
+
+def test_the_worst_failure_decides_the_exit_code() -> None:
+    input_error = errors.InputError([errors.Problem("x.csv", "bad")])
+    failures = [
+        pipeline.Outcome("A", error=input_error),
+        pipeline.Outcome("B", error=errors.FetchError("unreachable")),
+        pipeline.Outcome("C", error=errors.NotConformingError("no")),
+    ]
+    assert pipeline.ExportFailures(failures).exit_code == errors.ExitCode.FETCH_FAILED
+
+
+def test_export_all_reads_and_models_each_release_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CCN20230504 links to WMB: the WMB release that `--all` exports anyway is not read a second time."""
+    reads: Counter[tuple[str, str]] = Counter()
+    real = source.read_release
+
+    def counting(root: Path, directory: str, release: str, *args: object, **kwargs: object) -> object:
+        reads[(directory, release)] += 1
+        return real(root, directory, release, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source, "read_release", counting)
+    result = run("export", "--all", "--jobs", "1", "--source", ATLAS, "--out", tmp_path, "--format", "nt")
+    assert result.exit_code == 0, result.stderr
+    assert reads[("WMB-taxonomy", "20231215")] == 1
+    assert all(n == 1 for n in reads.values()), reads
+
+
+def test_build_writes_nothing_and_export_writes_what_it_built(tmp_path: Path) -> None:
+    built = pipeline.build("WMB-taxonomy", root=COMPLETE)
+    assert built.taxonomy.release == "20231215" and built.triples == len(built.documents[0].triples)
+    assert not list(tmp_path.iterdir())
+    files = pipeline.write_files(built, tmp_path, ["nt"])
+    assert files == [tmp_path / "WMB-taxonomy" / "20231215" / "CCN20230722.nt"]
+    assert len(load_store(files[0])) == built.triples
+
+
+# --- load: fetch options like export, an unreachable server found before the build ---------------------------
+
+
+def test_load_takes_offline_and_cache_like_export(tmp_path: Path) -> None:
+    result = cli("load", "WMB-taxonomy", "--release", "20231215", "--offline", "--cache", tmp_path / "empty",
+                 "--store", tmp_path / "store")  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "--offline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_load_finds_an_unreachable_endpoint_before_building(tmp_path: Path, shared_bucket: Path) -> None:
+    """The full WMB release takes seconds to build: the refusal must come before that."""
+    endpoint = f"http://127.0.0.1:{_closed_port()}/store"
+    started = time.monotonic()
+    result = cli("load", "WMB-taxonomy", "--release", "20231215", "--source", shared_bucket, "--endpoint", endpoint)
+    assert result.returncode == 5 and f"cannot connect to {endpoint}" in result.stderr
+    assert time.monotonic() - started < 3
+
+
+def test_the_quick_start_says_which_source_and_release_it_used(tmp_path: Path) -> None:
+    result = cli("export", "WMB-taxonomy", "--out", tmp_path, "--format", "nt")
+    assert result.returncode == 0, result.stderr
+    assert "WMB-taxonomy CCN20230722 release 20230830 from the bundled sample: a partial rebuild" in result.stderr

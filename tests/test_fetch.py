@@ -389,7 +389,7 @@ def test_export_without_release_takes_the_newest_offered_and_verifies_every_md5(
     result = run("export", "WMB-taxonomy", "--base-url", real_bucket.url, "--cache", cache, "--out", out, "--format",
                  "nt", *FAST)  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert f"reading WMB-taxonomy release {RELEASE} fetched from {real_bucket.url}" in result.stderr
+    assert f"WMB-taxonomy CCN20230722 release {RELEASE} fetched from {real_bucket.url}" in result.stderr
     assert "bundled sample" not in result.stderr
     record = json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())
     assert record["manifest_version"] == "20250531"  # the newest manifest listing WMB-taxonomy 20231215

@@ -299,5 +299,7 @@ def test_verbose_shows_the_traceback_instead_of_the_short_message(
     from abc_atlas_kg.errors import InputError
 
     source = broken_copy(TERMS, replace("#825f45", "#825f4"))
-    with pytest.raises(InputError, match="expected a colour"):
-        run("-v", "export", "WMB-taxonomy", "--source", source, "--out", tmp_path)
+    result = run("-v", "export", "WMB-taxonomy", "--source", source, "--out", tmp_path)
+    assert result.exit_code == 1  # -v adds the traceback; it never changes the exit code
+    assert "Traceback (most recent call last)" in result.stderr and InputError.__name__ in result.stderr
+    assert "expected a colour" in result.stderr

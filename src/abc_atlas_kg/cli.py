@@ -1,79 +1,241 @@
-"""The `abc-kg` command line: a click group with one command per job.
+"""The `abc-kg` command line: a thin click group, one command per job.
 
-Data goes to files or stdout; messages, logs and errors go to stderr. Exit codes: 0 ok, 1 invalid input,
-2 usage error, 3 SHACL non-conformance, 4 fetch failure, 5 store failure.
+Data goes to files or stdout; messages, progress, logs and errors go to stderr. Exit codes: 0 ok, 1 invalid
+input, 2 usage error, 3 SHACL non-conformance, 4 fetch failure, 5 store failure, 130 interrupted; `-v` adds the
+traceback, never changes the code.
+
+Startup is kept cheap on purpose: this module imports only click and abc-kg's light modules (errors, registry);
+every stage (pipeline, fetch, validate, load, query, and with them pyshacl, rdflib, requests, rich) is imported
+inside the command that needs it, so `abc-kg --help` and `abc-kg taxonomies` start in a fraction of a second.
+Every argument is checked by click before a command starts, so a typo never costs a half-done run.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import shutil
-import signal
-import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
-import pyoxigraph as ox
+from click.core import ParameterSource
+from click.shell_completion import CompletionItem
 
-from . import __version__, fetch, load, pipeline, query, registry, validate, write
-from .errors import AbcKgError, ExitCode, StoreError, UsageError
-from .resources import sample_root
-from .source import available_releases
-from .vocab import DEFAULT_BASE_IRI
+from . import __version__
+from .errors import AbcKgError, ExitCode, FetchError, StoreError, UsageError
+
+if TYPE_CHECKING:
+    from . import fetch, load, pipeline
+
+# Names shared with the stages, spelled here so that `--help` imports none of them (tests check they agree).
+CACHE_ENV = "ABC_KG_CACHE"  # fetch.CACHE_ENV
+BASE_URL_ENV = "ABC_KG_BASE_URL"  # fetch.BASE_URL_ENV
+DEFAULT_BASE_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"  # fetch.DEFAULT_BASE_URL
+DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"  # vocab.DEFAULT_BASE_IRI
+DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"  # vocab.DEFAULT_KG_IRI
+STORE_ENV = "ABC_KG_STORE"  # load.STORE_ENV
+USER_ENV, PASSWORD_ENV, TOKEN_ENV = "ABC_KG_ENDPOINT_USER", "ABC_KG_ENDPOINT_PASSWORD", "ABC_KG_ENDPOINT_TOKEN"
+AUTH_SCHEMES = ("auto", "basic", "digest", "bearer", "none")  # load.AUTH_SCHEMES
+QUERY_OUTPUT_FORMATS = ("table", "csv", "tsv", "json")  # query.OUTPUT_FORMATS
+RDF_FILE_SUFFIXES = (".nq", ".nt", ".ttl", ".jsonld", ".trig")  # load.RDF_FILE_SUFFIXES
+
+
+def _state() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return (ctx.find_root().obj if ctx else None) or {}
+
+
+def _quiet() -> bool:
+    return bool(_state().get("quiet"))
+
+
+def say(line: str) -> None:
+    """A status line for people: stderr, and nothing at all with --quiet."""
+    if not _quiet():
+        click.echo(line, err=True)
 
 
 class _Group(click.Group):
-    """Turns abc-kg's own errors into one clear message and an exit code; tracebacks only with --verbose."""
+    """Turns abc-kg's errors and Ctrl-C into one message and a documented exit code; -v adds the traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except AbcKgError as err:
-            if ctx.obj and ctx.obj.get("verbose"):
-                raise
-            click.echo(f"error: {err}", err=True)
-            ctx.exit(int(err.exit_code))
+            self._fail(ctx, f"error: {err}", err.exit_code)
+        except KeyboardInterrupt:
+            self._fail(ctx, "interrupted", ExitCode.INTERRUPTED)
+        return None  # pragma: no cover - _fail exits
+
+    @staticmethod
+    def _fail(ctx: click.Context, message: str, code: ExitCode) -> None:
+        if (ctx.obj or {}).get("verbose") and not isinstance(sys.exc_info()[1], _Reported):
+            traceback.print_exc(file=sys.stderr)
+        click.echo(message, err=True)
+        ctx.exit(int(code))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="abc-kg")
-@click.option("-v", "--verbose", is_flag=True, help="Log each stage and show tracebacks on errors.")
+@click.version_option(__version__, "-V", "--version", prog_name="abc-kg")
+@click.option("-v", "--verbose", is_flag=True, help="Log each stage and show tracebacks on errors (same exit codes).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, summaries or status lines: only data and errors.")
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
-    """Export Allen Brain Cell Atlas taxonomies as SHACL-validated linked data."""
-    ctx.obj = {"verbose": verbose}
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="abc-kg: %(message)s", stream=sys.stderr, force=True
-    )
+def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """Export Allen Brain Cell Atlas taxonomies as SHACL-validated linked data.
+
+    Shell completion (taxonomy and query names too): eval "$(_ABC_KG_COMPLETE=bash_source abc-kg)"
+    """
+    ctx.obj = {"verbose": verbose, "quiet": quiet and not verbose}
+    level = logging.INFO if verbose else (logging.ERROR if quiet else logging.WARNING)
+    logging.basicConfig(level=level, format="abc-kg: %(message)s", stream=sys.stderr, force=True)
 
 
-def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in write.WRITERS]
-    if unknown or not names:
-        raise click.BadParameter(f"choose from {', '.join(write.formats())} (got {value!r})")
-    return names
+# --- parameter types: every argument is checked before any work ----------------------------------------------
 
 
-def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say where to fetch from and to, shared by `fetch`, `releases` and `export`."""
-    options = [
+class TaxonomyType(click.ParamType):
+    """A registry id or accession, case-insensitive; a near miss gets a suggestion. Converts to the registry id."""
+
+    name = "taxonomy"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return resolve_taxonomy(str(value))
+        except UsageError as err:
+            self.fail(str(err), param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from . import registry
+
+        names = [n for s in registry.taxonomies().values() for n in (s.id, s.accession)]
+        return [CompletionItem(n) for n in names if n.casefold().startswith(incomplete.casefold())]
+
+
+def resolve_taxonomy(name: str) -> str:
+    """The registry id for an id or accession in any case; a UsageError naming the closest known ids otherwise."""
+    import difflib
+
+    from . import registry
+
+    known = registry.taxonomies()
+    by_name = {n.casefold(): s.id for s in known.values() for n in (s.id, s.accession)}
+    if name.casefold() in by_name:
+        return by_name[name.casefold()]
+    close = difflib.get_close_matches(name.casefold(), list(by_name), n=1, cutoff=0.6)
+    hint = f"; did you mean {by_name[close[0]]}?" if close else ""
+    raise UsageError(f"unknown taxonomy {name!r}{hint} (known: {', '.join(sorted(known))})")
+
+
+class FormatsType(click.ParamType):
+    """Comma-separated output format names, checked against the writers."""
+
+    name = "formats"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> list[str]:
+        if isinstance(value, list):
+            return value
+        from . import write
+
+        names = [v.strip() for v in str(value).split(",") if v.strip()]
+        unknown = [n for n in names if n not in write.formats()]
+        if unknown or not names:
+            self.fail(f"choose from {', '.join(write.formats())} (got {value!r})", param, ctx)
+        return names
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from . import write
+
+        head, _, tail = incomplete.rpartition(",")
+        prefix = f"{head}," if head else ""
+        return [CompletionItem(prefix + n) for n in write.formats() if n.startswith(tail)]
+
+
+class IriBaseType(click.ParamType):
+    """An absolute http(s) IRI ending in / or #: the base that names are appended to."""
+
+    name = "iri"
+    FORBIDDEN = frozenset(' <>"{}|^`\\')
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        parts = urlsplit(text)
+        bad = sorted({c for c in text if c in self.FORBIDDEN or ord(c) < 0x21})
+        if bad:
+            self.fail(f"{text!r} contains characters not allowed in an IRI: {' '.join(map(repr, bad))}", param, ctx)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.fail(f"{text!r} is not an absolute http:// or https:// IRI", param, ctx)
+        if not text.endswith(("/", "#")):
+            self.fail(f"{text!r} must end in '/' or '#', since names are appended to it", param, ctx)
+        return text
+
+
+class QueryNameType(click.ParamType):
+    """A named query (completed from the shipped queries) or SPARQL text, passed through unchanged."""
+
+    name = "query"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        return [CompletionItem(n) for n in query_names() if n.startswith(incomplete)]
+
+
+def query_names() -> list[str]:
+    """The named queries: the .rq files shipped in abc_atlas_kg/queries (read without importing the query module)."""
+    from importlib.resources import files
+
+    folder = files("abc_atlas_kg").joinpath("queries")
+    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".rq"))
+
+
+def _usable_out(_ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """An output folder that can be created and written, checked before any work is done."""
+    if value.exists() and not value.is_dir():
+        raise click.BadParameter(f"{value} exists and is not a folder", param=param)
+    existing = value
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise click.BadParameter(f"{existing} is not a folder, so {value} cannot be created", param=param)
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=existing, prefix=".abc-kg-probe-"):
+            pass
+    except OSError as err:
+        raise click.BadParameter(f"cannot write in {existing}: {err.strerror or err}", param=param) from None
+    return value
+
+
+# --- shared options ------------------------------------------------------------------------------------------
+
+
+def _options(options: list[Callable[[Any], Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+fetch_options = _options(
+    [
         click.option(
             "--cache",
             type=click.Path(file_okay=False, path_type=Path),
-            envvar=fetch.CACHE_ENV,
-            help=f"Cache folder, laid out like the bucket. Default: ${fetch.CACHE_ENV}, else the user cache directory.",
+            envvar=CACHE_ENV,
+            help=f"Cache folder, laid out like the bucket. Default: ${CACHE_ENV}, else the user cache directory.",
         ),
         click.option(
             "--base-url",
-            envvar=fetch.BASE_URL_ENV,
-            default=fetch.DEFAULT_BASE_URL,
+            envvar=BASE_URL_ENV,
+            default=DEFAULT_BASE_URL,
             show_default=True,
-            help=f"Bucket or mirror to fetch from (also ${fetch.BASE_URL_ENV}).",
+            help=f"Bucket or mirror to fetch from (also ${BASE_URL_ENV}).",
         ),
         click.option("--offline", is_flag=True, help="Make no request: use the cache or fail (exit 4)."),
         click.option(
@@ -97,57 +259,189 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds before the first retry; doubled for each further one.",
         ),
+        click.option(
+            "--deadline",
+            type=click.FloatRange(min=0, min_open=True),
+            default=600.0,
+            show_default=True,
+            help="Seconds one file may take in all, retries included; a slower download fails (exit 4).",
+        ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+)
+"""The options that say where to fetch from and to: `fetch`, `releases`, `export` and `load`."""
+
+iri_options = _options(
+    [
+        click.option(
+            "--base-iri",
+            type=IriBaseType(),
+            default=DEFAULT_BASE_IRI,
+            show_default=True,
+            help="Base of taxonomy, cell-set and level IRIs: {base}{accession}/{label}.",
+        ),
+        click.option(
+            "--kg-iri",
+            type=IriBaseType(),
+            default=DEFAULT_KG_IRI,
+            show_default=True,
+            help="abc-kg's own namespace: releases, named graphs, leaf clusters, mappings ({kg}graph/...).",
+        ),
+    ]
+)
 
 
 def _to_stderr(line: str) -> None:
-    """Status lines of fetching; a module-level function so that settings can travel to worker processes."""
+    """Status lines of fetching; module level so that settings can travel to worker processes."""
     click.echo(line, err=True)
 
 
-def _settings(options: dict[str, Any]) -> fetch.Settings:
-    """Fetch settings from the shared options; per-file status lines go to stderr."""
+def _silent(_line: str) -> None:
+    """Status lines of fetching with --quiet."""
+
+
+def fetch_settings(options: dict[str, Any]) -> fetch.Settings:
+    """Fetch settings from the shared options (consumed from `options`); status lines go to stderr."""
+    from . import fetch
+
+    ctx = click.get_current_context()
+    given = {"base_url", "cache", "offline"}
+    requested = any(ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT) for name in given)
     return fetch.Settings(
-        base_url=options["base_url"],
-        cache=options["cache"] or fetch.default_cache(),
-        offline=options["offline"],
-        timeout=options["timeout"],
-        retries=options["retries"],
-        backoff=options["backoff"],
-        report=_to_stderr,
+        base_url=options.pop("base_url"),
+        cache=options.pop("cache") or fetch.default_cache(),
+        offline=options.pop("offline"),
+        timeout=options.pop("timeout"),
+        retries=options.pop("retries"),
+        backoff=options.pop("backoff"),
+        deadline=options.pop("deadline"),
+        requested=requested,
+        report=_silent if _quiet() else _to_stderr,
     )
 
 
+# --- progress ------------------------------------------------------------------------------------------------
+
+
+class Reporter:
+    """Progress of a multi-taxonomy job on stderr: rich bars on a terminal, one summary line per taxonomy otherwise.
+
+    Called as `reporter(taxonomy_id, stage)` by the pipeline (see pipeline.STAGES). Shown only when stderr is a
+    terminal and --quiet is off, so pipes, CI logs and scripts get plain lines.
+    """
+
+    STEPS = ("locate", "read", "model", "link", "convert", "validate", "write", "done")
+
+    def __init__(self, title: str, total: int):
+        self.title, self.total = title, total
+        self.quiet = _quiet()
+        self.live = not self.quiet and sys.stderr.isatty()
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Reporter:
+        if self.live:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+            self.progress = Progress(
+                *columns,
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                redirect_stdout=False,  # stdout carries data (paths); it must never be routed into stderr
+                redirect_stderr=False,
+            )
+            self.progress.start()
+            self.overall = self.progress.add_task(self.title, total=self.total)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, taxonomy_id: str, stage: str) -> None:
+        if self.progress is None:
+            return
+        if taxonomy_id not in self.tasks:
+            self.tasks[taxonomy_id] = self.progress.add_task(taxonomy_id, total=len(self.STEPS) - 1)
+        task = self.tasks[taxonomy_id]
+        step = self.STEPS.index(stage) if stage in self.STEPS else 0
+        self.progress.update(task, completed=step, description=f"{taxonomy_id}: {stage}")
+        if stage == "done":
+            self.progress.remove_task(task)
+            self.progress.advance(self.overall)
+
+    def data(self, text: str) -> None:
+        """A line of data for stdout; drawn above the bars when stdout is the same terminal, so both stay legible."""
+        if self.progress is not None and sys.stdout.isatty():
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text)
+
+    def line(self, text: str) -> None:
+        """A line for people (a summary, a failure), above the bars on a terminal."""
+        if self.quiet:
+            return
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text, err=True)
+
+    def error(self, text: str) -> None:
+        """Errors are shown even with --quiet."""
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text, err=True)
+
+
+# --- commands: fetch, releases, export, validate, taxonomies ------------------------------------------------
+
+
 @main.command("fetch")
-@click.argument("taxonomies", nargs=-1, required=True)
+@click.argument("taxonomies", nargs=-1, required=True, type=TaxonomyType())
 @click.option("--release", help="Release (directory version, YYYYMMDD). Default: the newest the registry pins.")
 @fetch_options
 def fetch_command(taxonomies: tuple[str, ...], release: str | None, **options: Any) -> None:
     """Download TAXONOMIES' tables from the ABC Atlas into the cache, verified; print each release folder."""
-    settings = _settings(options)
+    from . import fetch, registry
+
+    settings = fetch_settings(options)
     for taxonomy in taxonomies:
-        spec = registry.get(taxonomy)
-        fetched = fetch.fetch_release(spec, release, settings)
+        fetched = fetch.fetch_release(registry.get(taxonomy), release, settings)
         click.echo(str(fetched.folder))
 
 
 @main.command()
 @fetch_options
 def releases(**options: Any) -> None:
-    """List the release manifests the bucket offers (the cached ones when offline or unreachable)."""
-    settings = _settings(options)
-    versions, live = fetch.available_manifests(settings)
-    where = fetch.redact(settings.base_url) if live else f"the cache {settings.cache}"
-    click.echo(f"{len(versions)} release manifest(s) in {where}", err=True)
-    for version in versions:
-        click.echo(version)
+    """Per taxonomy, the directory versions the bucket offers and the manifests that list them.
+
+    Offline or when the bucket cannot be reached, the cached releases; exit 4 if it cannot be reached (the cached
+    ones are listed all the same), exit 0 with --offline.
+    """
+    from . import fetch
+
+    settings = fetch_settings(options)
+    table = fetch.release_table(settings)
+    say(f"{len(table.rows)} taxonomy release(s) in {table.where}")
+    rows = [("taxonomy", "directory", "version", "manifests", "cached")]
+    rows += [(r.taxonomy, r.directory, r.version, ",".join(r.manifests), "yes" if r.cached else "") for r in table.rows]
+    echo_table(rows)
+    if not table.live and not settings.offline:
+        raise FetchError(f"the bucket {fetch.redact(settings.base_url)} could not be reached; listed the cache only")
 
 
 @main.command()
-@click.argument("taxonomy", nargs=-1)
+@click.argument("taxonomy", nargs=-1, type=TaxonomyType())
 @click.option("--all", "everything", is_flag=True, help="Export every known taxonomy that the source holds.")
 @click.option(
     "--source",
@@ -165,22 +459,18 @@ def releases(**options: Any) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("output"),
     show_default=True,
+    callback=_usable_out,
     help="Output folder; files go to <out>/<taxonomy>/<release>/.",
 )
 @click.option(
     "--format",
     "formats",
-    default=",".join(write.formats()),
+    type=FormatsType(),
+    default="ttl,nt,nq,jsonld",
     show_default=True,
-    callback=_formats,
     help="Comma-separated output formats.",
 )
-@click.option(
-    "--base-iri",
-    default=DEFAULT_BASE_IRI,
-    show_default=True,
-    help="Base of cell-set and level IRIs: {base}{accession}/{label}.",
-)
+@iri_options
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
 @click.option(
     "--jobs",
@@ -196,29 +486,68 @@ def export(
     out: Path,
     formats: list[str],
     base_iri: str,
+    kg_iri: str,
     no_validate: bool,
     jobs: int | None,
     **fetch_args: Any,
 ) -> None:
-    """Export TAXONOMY... (ids from `abc-kg taxonomies`, or accessions) to RDF."""
+    """Export TAXONOMY... (ids from `abc-kg taxonomies`, or accessions) to RDF.
+
+    Paths of the written files go to stdout, one per line; a summary per taxonomy to stderr (progress bars
+    instead on a terminal). With several taxonomies a failure does not stop the others: every failure is
+    reported, every written file listed, and the exit code is the worst of the failures.
+    """
     if everything == bool(taxonomy):
         raise click.UsageError("name one or more taxonomies, or give --all")
     if release is not None and len(taxonomy) != 1:
         raise click.UsageError("--release needs exactly one taxonomy")
-    ids = list(taxonomy) or pipeline.present_taxonomies(source)
-    options = {
-        "root": source,
-        "out": out,
-        "formats": formats,
-        "base_iri": base_iri,
-        "release": release,
-        "check": not no_validate,
-        "fetch_settings": _settings(fetch_args),
-    }
-    for summary, files in pipeline.export_many(ids, jobs, **options):
-        click.echo(summary, err=True)
-        for path in files:
-            click.echo(str(path))
+    ids = list(dict.fromkeys(taxonomy))
+    with Reporter("export", len(ids) or 1) as reporter:
+        from . import pipeline  # after the progress display is up: the stages take a moment to import
+
+        ids = ids or pipeline.present_taxonomies(source)
+        if reporter.progress is not None:
+            reporter.progress.update(reporter.overall, total=len(ids))
+        options = {
+            "root": source,
+            "out": out,
+            "formats": formats,
+            "base_iri": base_iri,
+            "kg_iri": kg_iri,
+            "release": release,
+            "check": not no_validate,
+            "fetch_settings": fetch_settings(fetch_args),
+        }
+        failures = []
+        for outcome in pipeline.export_many(ids, jobs, progress=reporter, **options):
+            for path in outcome.files:
+                reporter.data(str(path))
+            if outcome.error is None:
+                reporter.line(outcome.summary)
+            else:
+                failures.append(outcome)
+                if _state().get("verbose"):
+                    reporter.error("".join(traceback.format_exception(outcome.error)).rstrip())
+                reporter.error(f"error: {outcome.taxonomy_id}: {outcome.error}")
+    _raise_failures(failures)
+
+
+def _raise_failures(failures: list[pipeline.Outcome]) -> None:
+    """One failure keeps its own error (already shown); several become one error with the worst exit code."""
+    if not failures:
+        return
+    from . import pipeline
+
+    worst = pipeline.ExportFailures(failures)
+    raise _Reported(worst.exit_code, str(worst))
+
+
+class _Reported(AbcKgError):
+    """An error whose details were already printed; carries the exit code and a closing line."""
+
+    def __init__(self, code: ExitCode, message: str):
+        self.exit_code = code
+        super().__init__(message)
 
 
 @main.command("validate")
@@ -228,6 +557,10 @@ def validate_files(files: tuple[Path, ...]) -> None:
 
     Exit 3 if any file does not conform, else 1 if any file cannot be parsed.
     """
+    import pyoxigraph as ox
+
+    from . import validate
+
     unparsable = not_conforming = 0
     for path in files:
         try:
@@ -241,7 +574,7 @@ def validate_files(files: tuple[Path, ...]) -> None:
             continue
         report = validate.validate(quads)
         if report.conforms:
-            click.echo(f"{path}: conforms ({len(quads)} triples)", err=True)
+            say(f"{path}: conforms ({len(quads)} triples)")
         else:
             not_conforming += 1
             click.echo(f"{path}: does not conform ({len(report.violations)} result(s))\n{report.text()}", err=True)
@@ -254,24 +587,29 @@ def validate_files(files: tuple[Path, ...]) -> None:
 @main.command()
 def taxonomies() -> None:
     """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
+    from . import registry
+
     rows = [("id", "accession", "species (NCBITaxon)", "directory", "releases")]
     for spec in registry.taxonomies().values():
         rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.releases)))
+    echo_table(rows)
+
+
+def echo_table(rows: list[tuple[str, ...]]) -> None:
+    """Rows as aligned columns on stdout, the first row being the header."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-# --- load, query, serve --------------------------------------------------------------------------------------
+# --- stores: load, query, serve ------------------------------------------------------------------------------
 
-
-def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
-    """The options that choose a store, shared by `load` and `query`."""
-    options = [
+_target_options = _options(
+    [
         click.option(
             "--store",
             type=click.Path(file_okay=False, path_type=Path),
-            help=f"Embedded Oxigraph store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+            help=f"Embedded Oxigraph store folder. Default: ${STORE_ENV}, else the user data directory.",
         ),
         click.option(
             "--endpoint",
@@ -295,123 +633,221 @@ def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--auth",
             "auth_scheme",
-            type=click.Choice(load.AUTH_SCHEMES),
+            type=click.Choice(AUTH_SCHEMES),
             default="auto",
             envvar="ABC_KG_ENDPOINT_AUTH",
             show_default=True,
-            help=f"Authentication for --endpoint. Credentials come only from ${load.USER_ENV}, "
-            f"${load.PASSWORD_ENV}, ${load.TOKEN_ENV} or a hidden prompt on a terminal. auto: bearer if a token "
+            help=f"Authentication for --endpoint. Credentials come only from ${USER_ENV}, "
+            f"${PASSWORD_ENV}, ${TOKEN_ENV} or a hidden prompt on a terminal. auto: bearer if a token "
             "is set, else Digest or Basic as the server's challenge asks.",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+)
 
 
-def _open_target(
+def prompt_credentials(url: str, user: str | None) -> tuple[str, str] | None:
+    """Ask for a user and password on a terminal (hidden input); None when nobody is there to answer."""
+    if not sys.stdin.isatty():
+        return None
+    user = user or click.prompt(f"user for {url}", err=True)
+    password = click.prompt(f"password for {user}", hide_input=True, err=True)
+    return user, password
+
+
+def open_target(
     store: Path | None, endpoint: str | None, query_url: str | None, gsp_param: str, auth_scheme: str, read_only: bool
 ) -> load.Target:
+    """The store a command works on. TODO(coordinator): H6's `store.open(...)` replaces the body."""
+    from . import load
+
     if store is not None and endpoint:
         raise UsageError("choose --store or --endpoint, not both")
     if endpoint:
-        return load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme)
+        target = load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme, prompt=prompt_credentials)
+        _reachable(target.url)  # an unreachable server is found now, before minutes of building
+        return target
     if query_url:
         raise UsageError("--query-url goes with --endpoint")
     return load.EmbeddedStore(store or load.default_store_dir(), read_only=read_only)
 
 
+def _reachable(url: str, timeout: float = 10.0) -> None:
+    """A TCP connection to the server, without any HTTP request (authentication flows stay as they are)."""
+    import socket
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    safe = parts._replace(query="", fragment="").geturl()
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            pass
+    except OSError as err:
+        reason = (
+            "connection refused" if isinstance(err, ConnectionRefusedError) else (err.strerror or type(err).__name__)
+        )
+        raise StoreError(f"cannot connect to {safe} ({reason}); is the server running?") from None
+
+
+def store_target(
+    read_only: bool, check: Callable[..., None] | None = None, needed: Callable[..., bool] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Hands the command a ready `target` (opened, reachable, closed afterwards) in place of the store options.
+
+    `check(**arguments)` runs first, so that usage errors are reported before a store is created or contacted;
+    when `needed(**arguments)` is false the command gets `target=None` (e.g. `query --list`).
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            if check is not None:
+                check(**kwargs)
+            names = ("store", "endpoint", "query_url", "gsp_param", "auth_scheme")
+            chosen = {name: kwargs.pop(name) for name in names}
+            if needed is not None and not needed(**kwargs):
+                return command(target=None, endpoint=chosen["endpoint"], **kwargs)
+            target = open_target(**chosen, read_only=read_only)
+            try:
+                return command(target=target, endpoint=chosen["endpoint"], **kwargs)
+            finally:
+                target.close()
+
+        return _target_options(wrapper)
+
+    return decorate
+
+
+def _check_load(items: tuple[str, ...], all_taxonomies: bool, fresh: bool, endpoint: str | None, **_: Any) -> None:
+    if not items and not all_taxonomies:
+        raise UsageError("name a TAXONOMY or FILE to load, or use --all")
+    if fresh and endpoint:
+        raise UsageError("--fresh is for the embedded store; a server's graphs are replaced one by one by PUT")
+
+
 @main.command("load")
-@click.argument("items", nargs=-1, metavar="[TAXONOMY... | FILE...]")
+@click.argument("items", nargs=-1, metavar="[TAXONOMY... | FILE...]", shell_complete=TaxonomyType().shell_complete)
 @click.option("--all", "all_taxonomies", is_flag=True, help="Every known taxonomy that the source holds.")
 @click.option(
     "--source",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder laid out like the ABC bucket, for TAXONOMY arguments. Default: the bundled sample.",
+    help="Folder laid out like the ABC bucket, for TAXONOMY arguments. Default: the bundled sample if it has "
+    "the release, else fetched from the ABC Atlas (as export).",
 )
-@click.option("--release", help="Release to export for TAXONOMY arguments. Default: the newest one present.")
-@click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of cell-set IRIs (as export).")
+@click.option("--release", help="Release to build for TAXONOMY arguments. Default: the newest one present.")
+@iri_options
 @click.option(
     "--graph",
     help="Named graph for the triples of .nt/.ttl FILEs. Default: the release graph of the file's taxonomy "
-    "node ({taxonomy IRI}/release/{release}). Quads (.nq, .trig, exported .jsonld) keep their own graphs.",
+    "node. Quads (.nq, .trig, exported .jsonld) keep their own graphs.",
 )
 @click.option(
     "--fresh", is_flag=True, help="Embedded store only: empty the whole store first (fast, unlike a graph drop)."
 )
 @click.option("--no-vocabulary", is_flag=True, help="Do not (re)load the ontology and shapes graphs.")
-@_target_options
+@fetch_options
+@store_target(read_only=False, check=_check_load)
 def load_command(
     items: tuple[str, ...],
     all_taxonomies: bool,
     source: Path | None,
     release: str | None,
     base_iri: str,
+    kg_iri: str,
     graph: str | None,
     fresh: bool,
     no_vocabulary: bool,
-    store: Path | None,
+    target: load.Target,
     endpoint: str | None,
-    query_url: str | None,
-    gsp_param: str,
-    auth_scheme: str,
+    **fetch_args: Any,
 ) -> None:
-    """Load taxonomy releases (exported on the fly) or RDF FILEs into a store, one named graph per release.
+    """Load taxonomy releases (built on the fly, SHACL-checked) or RDF FILEs into a store, one named graph per release.
 
     Re-loading replaces each graph, so loading twice never duplicates. The ontology and the SHACL shapes go to
     their own graphs. A summary (graphs, triples counted by the store, time) goes to stderr.
     """
-    if not items and not all_taxonomies:
-        raise UsageError("name a TAXONOMY or FILE to load, or use --all")
-    if fresh and endpoint:
-        raise UsageError("--fresh is for the embedded store; a server's graphs are replaced one by one by PUT")
+    from . import load
+
     chosen = _load_items(items, all_taxonomies, source)
+    settings = fetch_settings(fetch_args)
     started = time.perf_counter()
-    target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=False)  # fail early
-    try:
-        with load.workdir() as work:
-            payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
-            for item in chosen:
-                if isinstance(item, Path):
-                    payloads += load.file_payloads(item, work, graph)
-                else:
-                    payloads += load.taxonomy_payloads(item, work, source, release, base_iri)
-            exported = time.perf_counter() - started
-            if fresh and isinstance(target, load.EmbeddedStore):
-                target.clear()
-            summary = load.load(target, payloads)
-    finally:
-        target.close()
-    click.echo(summary.text(), err=True)
-    click.echo(f"total {time.perf_counter() - started:.2f} s (export and parse {exported:.2f} s)", err=True)
+    names = [item for item in chosen if isinstance(item, str)]
+    with load.workdir() as work, Reporter("build", len(names) or 1) as reporter:
+        from . import pipeline
+
+        run = pipeline.Run()
+        payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
+        for item in chosen:
+            if isinstance(item, Path):
+                payloads += load.file_payloads(item, work, graph)
+                continue
+            built = pipeline.build(
+                item,
+                root=source,
+                release=release,
+                base_iri=base_iri,
+                kg_iri=kg_iri,
+                fetch_settings=settings,
+                progress=reporter,
+                run=run,
+            )
+            reporter(item, "done")
+            payloads += _built_payloads(built, work)
+        exported = time.perf_counter() - started
+        if fresh and isinstance(target, load.EmbeddedStore):
+            target.clear()
+        summary = load.load(target, payloads)
+    say(summary.text())
+    say(f"total {time.perf_counter() - started:.2f} s (build {exported:.2f} s)")
+
+
+def _built_payloads(built: pipeline.Built, work: Path) -> list[load.Payload]:
+    """A build's documents as the payloads today's load module takes (one N-Triples file each, no re-parse).
+
+    TODO(coordinator): H6's store package takes `built.documents` directly; this function then goes.
+    """
+    import pyoxigraph as ox
+
+    from . import load
+
+    origin = f"{built.taxonomy.id} release {built.taxonomy.release}"
+    payloads = []
+    for i, document in enumerate(built.documents):
+        path = work / f"{built.taxonomy.id}.{i}.nt"
+        with path.open("wb") as out:
+            ox.serialize(document.triples, out, ox.RdfFormat.N_TRIPLES)
+        payloads.append(load.Payload(document.graph.value, path, origin))
+    return payloads
 
 
 def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
     """Files as paths, everything else as taxonomy ids (checked now, before anything is written)."""
+    from . import pipeline
+    from .resources import sample_root
+
     chosen: list[str | Path] = []
     for item in items:
         path = Path(item)
         if path.is_file():
             chosen.append(path)
-        elif path.suffix in load.RDF_FILE_SUFFIXES:
+        elif path.suffix in RDF_FILE_SUFFIXES:
             raise UsageError(f"no such file: {item}")
         else:
-            chosen.append(registry.get(item).id)
+            chosen.append(resolve_taxonomy(item))
     if all_taxonomies:
-        root = source if source is not None else sample_root()
-        present = [s.id for s in registry.taxonomies().values() if pipeline_releases(root, s)]
+        present = pipeline.present_taxonomies(source if source is not None else sample_root())
         if not present:
-            raise UsageError(f"no known taxonomy has a release under {root / 'metadata'}")
+            raise UsageError(f"no known taxonomy has a release under {source or sample_root()}/metadata")
         chosen += [t for t in present if t not in chosen]
     return chosen
 
 
-def pipeline_releases(root: Path, spec: registry.TaxonomySpec) -> list[str]:
-    return [r for r in available_releases(root, spec.directory) if r in spec.releases]
+def _check_query(query_text: str | None, query_file: Path | None, list_queries: bool, **_: Any) -> None:
+    if not list_queries and (query_text is None) == (query_file is None):
+        raise UsageError("give one QUERY_NAME, SPARQL string or --file (see `abc-kg query --list`)")
 
 
 @main.command("query")
-@click.argument("query_text", required=False, metavar="[QUERY_NAME | 'SPARQL']")
+@click.argument("query_text", required=False, metavar="[QUERY_NAME | 'SPARQL']", type=QueryNameType())
 @click.option(
     "--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the query here."
 )
@@ -420,34 +856,31 @@ def pipeline_releases(root: Path, spec: registry.TaxonomySpec) -> list[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(query.OUTPUT_FORMATS),
+    type=click.Choice(QUERY_OUTPUT_FORMATS),
     default="table",
     show_default=True,
     help="SELECT output.",
 )
-@_target_options
+@store_target(read_only=True, check=_check_query, needed=lambda list_queries, **_: not list_queries)
 def query_command(
     query_text: str | None,
     query_file: Path | None,
     params: tuple[str, ...],
     list_queries: bool,
     fmt: str,
-    store: Path | None,
+    target: load.Target | None,
     endpoint: str | None,
-    query_url: str | None,
-    gsp_param: str,
-    auth_scheme: str,
 ) -> None:
     """Run a named query (see --list), a query file or a SPARQL string against a store; results to stdout.
 
     On the embedded store the default graph is the union of all graphs. Named queries work on any store, as
     they match each release in its own graph (GRAPH ?g).
     """
-    if list_queries:
+    from . import query
+
+    if target is None:
         query.describe(sys.stdout)
         return
-    if (query_text is None) == (query_file is None):
-        raise UsageError("give one QUERY_NAME, SPARQL string or --file (see `abc-kg query --list`)")
     named = None
     if query_file is not None:
         text = query_file.read_text(encoding="utf-8")
@@ -457,12 +890,8 @@ def query_command(
     else:
         text = query_text or ""
     bindings = query.bind(named, query.parse_params(params))
-    target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=True)
-    try:
-        start = time.perf_counter()
-        output = query.render(target.query(text, bindings), fmt)
-    finally:
-        target.close()
+    start = time.perf_counter()
+    output = query.render(target.query(text, bindings), fmt)
     logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
     click.echo(output, nl=False)
 
@@ -471,7 +900,7 @@ def query_command(
 @click.option(
     "--store",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Embedded store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+    help=f"Embedded store folder. Default: ${STORE_ENV}, else the user data directory.",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
 def serve(store: Path | None, port: int) -> None:
@@ -480,6 +909,12 @@ def serve(store: Path | None, port: int) -> None:
     Runs the Oxigraph server (`oxigraph serve-read-only`) with the union of all graphs as default graph. Do not
     load into the store while it is being served. Stop with Ctrl-C.
     """
+    import shutil
+    import signal
+    import subprocess
+
+    from . import load
+
     location = store or load.default_store_dir()
     if not (location / "CURRENT").is_file():
         raise StoreError(f"no store at {location}; load something first with `abc-kg load`")
@@ -487,7 +922,7 @@ def serve(store: Path | None, port: int) -> None:
     if binary is None:
         raise StoreError("the oxigraph server is not installed (pip install oxigraph)")
     command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    click.echo(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)", err=True)
+    say(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)")
     process = subprocess.Popen([*command, "--union-default-graph"])
     # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
     previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
@@ -495,7 +930,8 @@ def serve(store: Path | None, port: int) -> None:
         code = process.wait()
     except KeyboardInterrupt:
         process.terminate()
-        code = process.wait()
+        process.wait()
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code not in (0, -signal.SIGTERM, -signal.SIGINT):

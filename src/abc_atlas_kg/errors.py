@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     NOT_CONFORMING = 3
     FETCH_FAILED = 4
     STORE_FAILED = 5
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report 128 + 2
 
 
 class AbcKgError(Exception):

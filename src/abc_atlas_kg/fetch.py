@@ -774,9 +774,8 @@ def release_table(settings: Settings | None = None) -> ReleaseTable:
             client.close()
     catalogue = Catalogue(settings, None)
     rows = _rows(catalogue, settings)
-    if not rows and not catalogue.versions:
-        why = "--offline" if settings.offline else f"{redact(settings.base_url)} cannot be reached"
-        raise FetchError(f"{why} and the cache {settings.cache} holds no manifest or release")
+    if not rows and not catalogue.versions and not settings.offline:  # offline, an empty cache is an honest answer
+        raise FetchError(f"{redact(settings.base_url)} cannot be reached and the cache {settings.cache} holds nothing")
     return ReleaseTable(rows, f"the cache {settings.cache}", False)
 
 

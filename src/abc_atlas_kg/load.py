@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import click
 import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
@@ -342,6 +340,7 @@ class GraphStoreEndpoint:
         auth: str = "auto",
         credentials: Credentials | None = None,
         timeout: float = 600.0,
+        prompt: Callable[[str, str | None], tuple[str, str] | None] | None = None,
     ):
         self.url = check_url(url, "--endpoint")
         self.query_url = check_url(query_url, "--query-url") if query_url else default_query_url(url)
@@ -350,6 +349,7 @@ class GraphStoreEndpoint:
         self.scheme = auth
         self.credentials = credentials if credentials is not None else Credentials.from_env()
         self.timeout = timeout
+        self.prompt = prompt  # asks the user for (user, password); the CLI's, so that no stage talks to the terminal
         self.session = requests.Session()
         self.session.auth = self._auth(auth)
 
@@ -366,16 +366,15 @@ class GraphStoreEndpoint:
         return None  # "none", or "auto" waiting for the server's challenge
 
     def _answer_challenge(self, response: requests.Response) -> bool:
-        """After a 401 in `auto` mode: pick Digest or Basic as the server asks; prompt only on a terminal."""
+        """After a 401 in `auto` mode: pick Digest or Basic as the server asks; ask `prompt` if credentials are missing."""
         if self.scheme != "auto" or self.session.auth is not None:
             return False
         c = self.credentials
         if not (c.user and c.password):
-            if not sys.stdin.isatty():
+            answer = self.prompt(self._safe(self.url), c.user) if self.prompt is not None else None
+            if answer is None:
                 return False
-            user = c.user or click.prompt(f"user for {self._safe(self.url)}", err=True)
-            password = click.prompt(f"password for {user}", hide_input=True, err=True)
-            self.credentials = c = Credentials(user, password, None)
+            self.credentials = c = Credentials(answer[0], answer[1], None)
         challenge = response.headers.get("WWW-Authenticate", "").lower()
         self.session.auth = (
             HTTPDigestAuth(c.user, c.password) if "digest" in challenge else HTTPBasicAuth(c.user, c.password)

@@ -26,7 +26,7 @@ from .source import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table
 
 KINDS = ("bundled sample", "folder", "cache", "bucket")
 SAMPLE_NOTE = (
-    "the bundled sample is a partial rebuild of the real 20230830 release (1,583 of 6,905 terms: no cluster-level "
+    "a partial rebuild of the real 20230830 release (1,583 of 6,905 terms: no cluster-level "
     "terms; 10 of 5,322 clusters; no cluster.csv or membership table; term-set descriptions cut at 49 characters; "
     "see SAMPLE.md). For a complete release use --source FOLDER, or fetch one with --base-url/--cache/--release"
 )

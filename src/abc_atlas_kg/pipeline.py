@@ -1,35 +1,131 @@
-"""The export pipeline, stage by stage: source → model → convert → validate → write."""
+"""Build, then sinks: `build` turns one taxonomy release into validated RDF documents; files and stores consume them.
+
+    locate + source → model (+ links) → convert → validate   = build()  → Built
+    Built → write.write_all (files)                           = export()
+    Built → store (H6's `store` package takes Built.documents) = `abc-kg load`
+
+`build` writes nothing; every sink takes what it produced, so `load` never exports and re-parses files. A `Run`
+remembers the taxonomies it modelled, so cross-taxonomy links (CCN20230504 → WMB) do not read and model the
+linked taxonomy a second time when `export --all` builds it anyway. Heavy stages (validation: pyshacl, rdflib)
+are imported only when they run, so a caller can show progress before paying for them.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from functools import partial
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import adapters, convert, fetch, links, locate, model, registry, source, validate, write
-from .errors import FetchError, NotConformingError, UsageError
+from . import registry, source
+from .errors import AbcKgError, ExitCode, FetchError, InputError, NotConformingError, OutputError, Problem, UsageError
 from .vocab import DEFAULT_BASE_IRI
 
+try:  # H1 adds it to vocab; until then it lives here  TODO(coordinator): drop the fallback after the merge
+    from .vocab import DEFAULT_KG_IRI  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on merge order
+    DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"
+
+if TYPE_CHECKING:
+    from . import fetch, model, write
+
 log = logging.getLogger(__name__)
+
+# Stages reported to `progress(taxonomy_id, stage)`, in order; "done" ends a taxonomy.
+STAGES = ("locate", "read", "model", "link", "convert", "validate", "write", "done")
+Progress = Callable[[str, str], None]
+
+
+def no_progress(_taxonomy_id: str, _stage: str) -> None:
+    """The default progress callback: report nothing."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """One validated taxonomy release, ready for any sink. Nothing has been written yet."""
+
+    taxonomy: model.Taxonomy
+    documents: list[write.Document]
+    triples: int  # in the release graph (the mappings document not counted)
+    side_files: dict[str, str] = field(default_factory=dict)  # file name → text, e.g. an SSSOM TSV (H1)
+    source: str | None = None  # where the tables were read from, in words ("from the bundled sample: …")
+
+    def summary(self) -> str:
+        t = self.taxonomy
+        where = "" if self.source is None else f" {self.source};"
+        return (
+            f"{t.id} {t.accession} release {t.release}{where} {len(t.levels)} levels, {len(t.terms)} terms, "
+            f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
+            f"{self.triples} triples"
+        )
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    taxonomy: model.Taxonomy
-    triples: int
+    built: Built
     files: list[Path]
 
+    @property
+    def taxonomy(self) -> model.Taxonomy:
+        return self.built.taxonomy
+
+    @property
+    def triples(self) -> int:
+        return self.built.triples
+
     def summary(self) -> str:
-        t = self.taxonomy
-        return (
-            f"{t.id} {t.accession} release {t.release}: {len(t.levels)} levels, {len(t.terms)} terms, "
-            f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
-            f"{self.triples} triples"
-        )
+        return self.built.summary()
+
+
+@dataclass
+class Run:
+    """What one command invocation has already modelled: (id, root, release asked) → taxonomy without links."""
+
+    models: dict[tuple[str, str, str | None], model.Taxonomy] = field(default_factory=dict)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, release) → where it was read, in words
+
+
+# --- read and model -----------------------------------------------------------------------------------------
+
+
+def _model(
+    spec: registry.TaxonomySpec,
+    root: Path | None,
+    release: str | None,
+    settings: fetch.Settings | None,
+    run: Run,
+    progress: Progress,
+) -> model.Taxonomy:
+    """Read and model one release, without links; remembered in `run`."""
+    key = (spec.id, str(root), release)
+    if key in run.models:
+        return run.models[key]
+    from . import adapters, locate
+
+    progress(spec.id, "locate")
+    located = locate.locate(spec, release, root, settings)
+    log.info("%s", located.description)
+    progress(spec.id, "read")
+    run.sources[(spec.id, located.release)] = located.description.removeprefix(
+        f"reading {spec.id} release {located.release} "
+    )
+    tables = source.read_release(
+        located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
+    )
+    progress(spec.id, "model")
+    taxonomy = adapters.builder(spec)(spec, tables)
+    if spec.id in _link_targets():  # kept only if another taxonomy may link to it: memory stays bounded
+        run.models[key] = taxonomy
+    return taxonomy
+
+
+def _link_targets() -> set[str]:
+    return {link.other for spec in registry.taxonomies().values() for link in spec.links}
 
 
 def load_taxonomy(
@@ -37,83 +133,258 @@ def load_taxonomy(
     root: Path | None = None,
     release: str | None = None,
     fetch_settings: fetch.Settings | None = None,
+    run: Run | None = None,
+    progress: Progress = no_progress,
 ) -> model.Taxonomy:
-    """Read and model one release, with the cross-taxonomy links its registry entry declares.
+    """One release, modelled, with the cross-taxonomy links its registry entry declares (a new object each call)."""
+    from . import links
 
-    Where it reads from is decided, and said on stderr, by `locate.locate`; linked taxonomies come from the same
-    place.
-    """
+    run = run if run is not None else Run()
     spec = registry.get(taxonomy_id)
-    given_root = root
-    located = locate.locate(spec, release, root, fetch_settings)
-    (fetch_settings.report if fetch_settings else log.warning)(located.description)
-    tables = source.read_release(
-        located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
-    )
-    taxonomy = adapters.builder(spec)(spec, tables)
+    taxonomy = _model(spec, root, release, fetch_settings, run, progress)
+    mappings = list(taxonomy.mappings)
     for link in spec.links:
+        progress(spec.id, "link")
         try:
-            other = load_taxonomy(link.other, given_root, fetch_settings=fetch_settings)
+            other = _model(registry.get(link.other), root, None, fetch_settings, run, progress)
         except (UsageError, FetchError) as err:
             log.warning("no %s links from %s: %s", link.kind, spec.id, err)
             continue
-        taxonomy.mappings.extend(links.LINKS[link.kind](taxonomy, other))
-    return taxonomy
+        mappings.extend(links.LINKS[link.kind](taxonomy, other))
+    return replace(taxonomy, mappings=mappings)
 
 
 def present_taxonomies(root: Path | None = None) -> list[str]:
     """The registry ids with at least one of their releases under `root`; every id when fetching."""
+    from . import locate
+
     return locate.present_taxonomies(root)
+
+
+# --- build --------------------------------------------------------------------------------------------------
+
+
+def build(
+    taxonomy_id: str,
+    *,
+    root: Path | None = None,
+    release: str | None = None,
+    base_iri: str = DEFAULT_BASE_IRI,
+    kg_iri: str = DEFAULT_KG_IRI,
+    check: bool = True,
+    fetch_settings: fetch.Settings | None = None,
+    progress: Progress = no_progress,
+    run: Run | None = None,
+) -> Built:
+    """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it."""
+    from . import convert, write
+
+    run = run if run is not None else Run()
+    taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings, run, progress)
+    if not taxonomy.terms:
+        raise InputError([Problem(f"{taxonomy.id} release {taxonomy.release}", "the taxonomy has no terms")])
+    progress(taxonomy.id, "convert")
+    # TODO(coordinator): pass kg_iri once H1's convert takes it: convert.triples(taxonomy, base_iri, kg_iri).
+    triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
+    log.info("converted %s: %d triples", taxonomy.accession, len(triples))
+    if check:
+        progress(taxonomy.id, "validate")
+        _check(taxonomy, triples)
+    graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
+    documents = [write.Document(taxonomy.accession, triples, graph)]
+    if taxonomy.mappings:
+        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
+        # TODO(coordinator): H1's Iris(...).mappings_graph, so that mappings never share the release graph.
+        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
+    return Built(taxonomy, documents, len(triples), source=run.sources.get((taxonomy.id, taxonomy.release)))
+
+
+def _check(taxonomy: model.Taxonomy, triples: Sequence[Any]) -> None:
+    """The SHACL gate. TODO(coordinator): H5's `engine=` choice goes here (validate.validate(..., engine=...))."""
+    from . import validate
+
+    report = validate.validate(triples)
+    if not report.conforms:
+        raise NotConformingError(
+            f"{taxonomy.id} release {taxonomy.release} does not conform to the SHACL shapes "
+            f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
+        )
+    log.info("SHACL: %s conforms", taxonomy.accession)
+
+
+# --- sink: files --------------------------------------------------------------------------------------------
+
+
+def write_files(built: Built, out: Path, formats: Sequence[str]) -> list[Path]:
+    """Write a build under `out/<taxonomy>/<release>/`, atomically as a set (see write.write_all)."""
+    from . import write
+
+    folder = out / built.taxonomy.id / built.taxonomy.release
+    try:
+        files = write.write_all(built.documents, folder, list(formats))
+        for name, text in built.side_files.items():  # TODO(coordinator): H2's files.atomic_write
+            files.append(_write_text(folder / name, text))
+    except OSError as err:
+        raise OutputError(f"cannot write {folder}: {err.strerror or err}") from err
+    return files
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def export(
     taxonomy_id: str,
     root: Path | None = None,
     out: Path = Path("output"),
-    formats: list[str] | None = None,
+    formats: Sequence[str] | None = None,
     base_iri: str = DEFAULT_BASE_IRI,
     release: str | None = None,
     check: bool = True,
     fetch_settings: fetch.Settings | None = None,
+    *,
+    kg_iri: str = DEFAULT_KG_IRI,
+    progress: Progress = no_progress,
+    run: Run | None = None,
 ) -> ExportResult:
-    taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings)
-    triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
-    log.info("converted %s: %d triples", taxonomy.accession, len(triples))
-    if check:
-        report = validate.validate(triples)
-        if not report.conforms:
-            raise NotConformingError(
-                f"{taxonomy.id} release {taxonomy.release} does not conform to the SHACL shapes "
-                f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
-            )
-        log.info("SHACL: %s conforms", taxonomy.accession)
-    graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
-    documents = [write.Document(taxonomy.accession, triples, graph)]
-    if taxonomy.mappings:
-        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
-        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
-    folder = out / taxonomy.id / taxonomy.release
-    files = write.write_all(documents, folder, formats or write.formats())
-    return ExportResult(taxonomy, len(triples), files)
+    """Build, then write files."""
+    from . import write
+
+    built = build(
+        taxonomy_id,
+        root=root,
+        release=release,
+        base_iri=base_iri,
+        kg_iri=kg_iri,
+        check=check,
+        fetch_settings=fetch_settings,
+        progress=progress,
+        run=run,
+    )
+    progress(built.taxonomy.id, "write")
+    files = write_files(built, out, formats or write.formats())
+    progress(built.taxonomy.id, "done")
+    return ExportResult(built, files)
 
 
-def _export_in_worker(taxonomy_id: str, **options: object) -> tuple[str, list[Path]]:
-    """Export in a worker process; only the summary and the paths travel back, not the whole model."""
-    result = export(taxonomy_id, **options)  # type: ignore[arg-type]
-    return result.summary(), result.files
+# --- many taxonomies ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One taxonomy of `export_many`: its summary and files, or the error that stopped it."""
+
+    taxonomy_id: str
+    summary: str = ""
+    files: tuple[Path, ...] = ()
+    error: AbcKgError | None = None
+
+
+class ExportFailures(AbcKgError):
+    """Some taxonomies of an `export --all` failed; the others were written. Exit code: the worst of them."""
+
+    def __init__(self, failures: list[Outcome]):
+        self.failures = failures
+        worst = max(int(f.error.exit_code) for f in failures if f.error is not None)
+        self.exit_code = ExitCode(worst)
+        names = ", ".join(f.taxonomy_id for f in failures)
+        super().__init__(f"{len(failures)} taxonomy export(s) failed: {names}")
+
+    def __reduce__(self) -> tuple[type, tuple[list[Outcome]]]:
+        return (ExportFailures, (self.failures,))
+
+
+_worker_run: Run | None = None
+_worker_queue: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; they report progress through `queue`."""
+    global _worker_run, _worker_queue
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_run, _worker_queue = Run(), queue
+
+
+def _queue_progress(taxonomy_id: str, stage: str) -> None:
+    if _worker_queue is not None:
+        _worker_queue.put((taxonomy_id, stage))
+
+
+def _export_one(taxonomy_id: str, run: Run | None, progress: Progress, options: dict[str, Any]) -> Outcome:
+    """Export one taxonomy; an abc-kg error becomes an Outcome so that the others still run."""
+    try:
+        result = export(taxonomy_id, run=run, progress=progress, **options)
+    except AbcKgError as err:
+        progress(taxonomy_id, "done")
+        return Outcome(taxonomy_id, error=err)
+    return Outcome(taxonomy_id, result.summary(), tuple(result.files))
+
+
+def _export_in_worker(taxonomy_id: str, options: dict[str, Any]) -> Outcome:
+    """Runs in a worker process; only the summary and the paths travel back, not the whole model."""
+    return _export_one(taxonomy_id, _worker_run, _queue_progress, options)
 
 
 def export_many(
-    taxonomy_ids: list[str], jobs: int | None = None, **options: object
-) -> Iterator[tuple[str, list[Path]]]:
-    """Export several taxonomies, in parallel processes when there are cores to spare (pyshacl is single-threaded).
+    taxonomy_ids: list[str], jobs: int | None = None, progress: Progress = no_progress, **options: Any
+) -> Iterator[Outcome]:
+    """Export several taxonomies, in parallel processes when asked or when there are cores to spare.
 
-    Yields (summary, files) per taxonomy, in the order asked. Each export stays atomic on its own.
+    Yields one Outcome per taxonomy as each finishes (in the order asked when sequential). Each export stays atomic
+    on its own; a failed one does not stop the others. On Ctrl-C the workers are stopped at once.
     """
     jobs = max(1, min(len(taxonomy_ids), jobs or os.cpu_count() or 1))
     if jobs == 1:
+        run = Run()
         for taxonomy_id in taxonomy_ids:
-            yield _export_in_worker(taxonomy_id, **options)
+            yield _export_one(taxonomy_id, run, progress, options)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(partial(_export_in_worker, **options), taxonomy_ids)
+    yield from _export_parallel(taxonomy_ids, jobs, progress, options)
+
+
+def _export_parallel(
+    taxonomy_ids: list[str], jobs: int, progress: Progress, options: dict[str, Any]
+) -> Iterator[Outcome]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no forked copies of locks or of a progress thread
+    queue = context.Queue()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(queue,))
+    try:
+        pending: set[Future[Outcome]] = {pool.submit(_export_in_worker, t, options) for t in taxonomy_ids}
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            _drain(queue, progress)
+            for future in done:
+                yield future.result()
+        _drain(queue, progress)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        queue.close()
+
+
+def _drain(queue: Any, progress: Progress) -> None:
+    import queue as queues
+
+    while True:
+        try:
+            taxonomy_id, stage = queue.get_nowait()
+        except queues.Empty:
+            return
+        progress(taxonomy_id, stage)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate every worker now: an interrupted export must not go on writing files."""
+    processes = list(getattr(pool, "_processes", {}).values())  # Python 3.14 has pool.terminate_workers()
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + 2
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
