@@ -120,19 +120,20 @@ def export(
     taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings)
     triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
     log.info("converted %s: %d triples", taxonomy.accession, len(triples))
-    if check:
-        report = validate.validate(triples)
-        if not report.conforms:
-            raise NotConformingError(
-                f"{taxonomy.id} release {taxonomy.release} does not conform to the SHACL shapes "
-                f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
-            )
-        log.info("SHACL: %s conforms", taxonomy.accession)
-    graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
-    documents = [write.Document(taxonomy.accession, triples, graph)]
+    iris = convert.Iris(base_iri, taxonomy.accession, taxonomy.release)
+    documents = [write.Document(taxonomy.accession, triples, iris.graph)]
     if taxonomy.mappings:
         mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
-        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
+        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, iris.mappings_graph))
+    if check:
+        for document in documents:  # each graph is validated on its own, as a store holding it would be
+            report = validate.validate(document.triples)
+            if not report.conforms:
+                raise NotConformingError(
+                    f"{taxonomy.id} release {taxonomy.release} ({document.stem}) does not conform to the SHACL "
+                    f"shapes ({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
+                )
+        log.info("SHACL: %s conforms", taxonomy.accession)
     folder = out / taxonomy.id / taxonomy.release
     files = write.write_all(documents, folder, formats or write.formats())
     return ExportResult(taxonomy, len(triples), files)

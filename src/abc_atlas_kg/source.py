@@ -40,6 +40,7 @@ class SourceFile:
     size: int
     url: str | None = None  # where the bytes were downloaded from, when abc-kg fetched them
     manifest_version: str | None = None  # the ABC release manifest that resolved the file, if one did
+    verified: bool = False  # the bytes matched that manifest's MD5 and size: only then is the bucket URL named
 
 
 class Origin(NamedTuple):
