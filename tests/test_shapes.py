@@ -6,18 +6,25 @@ Each case starts from the complete fixture's export, breaks one thing with a SPA
 
 from __future__ import annotations
 
+import hashlib
+
 import pyoxigraph as ox
 import pytest
-from conftest import PREFIXES, Export
+from conftest import COMPLETE_RELEASE, PREFIXES, Export
 
 from abc_atlas_kg.validate import validate
 
 T = "https://purl.brain-bican.org/taxonomy/CCN20230722/"
 TAXONOMY = "https://purl.brain-bican.org/taxonomy/CCN20230722"
-SOURCE = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/metadata/WMB-taxonomy/20231215/cluster.csv"
-ACTIVITY = f"{T}release/20231215/export"
+KG = "https://w3id.org/abc-atlas-kg/"
+CLUSTER_MD5 = hashlib.md5((COMPLETE_RELEASE / "cluster.csv").read_bytes()).hexdigest()
+CLUSTER = f"{KG}cluster/CCN20230722/128"
+RELEASE = f"{KG}release/CCN20230722/20231215"
+GRAPH = f"{KG}graph/CCN20230722/20231215"
+ACTIVITY = f"{GRAPH}/export"
+BUCKET = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+PARENT = "https://w3id.org/abc-atlas-kg/vocab/parent"
 AKG = "https://w3id.org/abc-atlas-kg/vocab/"
 
 # (case id, SPARQL update, focus node, result path or None, fragment of the message)
@@ -94,51 +101,51 @@ CASES = [
     ),
     (
         "two parents",
-        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CS20230722_SUBC_337> }}",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:parent <{T}CS20230722_SUBC_337> }}",
         "CS20230722_SUPT_0001",
-        BROADER,
+        PARENT,
         "at most one parent",
     ),
     (
         "parent not a cell set",
-        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> skos:broader ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CCN20230722_SUBC> }}",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> akg:parent ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:parent <{T}CCN20230722_SUBC> }}",
         "CS20230722_SUPT_0001",
-        BROADER,
+        PARENT,
         "itself a cell set",
     ),
     (
-        "two subcluster-of",
-        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> obo:RO_0015003 <{T}CS20230722_SUBC_337> }}",
+        "parent is its own child",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> akg:parent ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:parent <{T}CS20230722_CLUS_0001> }}",
         "CS20230722_SUPT_0001",
-        "http://purl.obolibrary.org/obo/RO_0015003",
-        "subcluster of at most one",
+        PARENT,
+        "level directly above",
     ),
     (
         "parent two levels up",
-        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> skos:broader ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CS20230722_CLAS_01> }}",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> akg:parent ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> akg:parent <{T}CS20230722_CLAS_01> }}",
         "CS20230722_SUPT_0001",
-        BROADER,
+        PARENT,
         "level directly above",
     ),
     (
         "parent in another taxonomy",
         f"DELETE WHERE {{ <{T}CS20230722_SUBC_001> skos:inScheme ?x }} ; INSERT DATA {{ <{T}CS20230722_SUBC_001> skos:inScheme <https://example.org/other> . <https://example.org/other> a obo:PCL_0010002 }}",
         "CS20230722_SUPT_0001",
-        BROADER,
+        PARENT,
         "same taxonomy",
     ),
     (
         "top-level term with a parent (a cycle)",
-        f"INSERT DATA {{ <{T}CS20230722_CLAS_01> skos:broader <{T}CS20230722_SUBC_001> }}",
+        f"INSERT DATA {{ <{T}CS20230722_CLAS_01> akg:parent <{T}CS20230722_SUBC_001> }}",
         "CS20230722_CLAS_01",
-        BROADER,
+        PARENT,
         "level directly above",
     ),
     (
         "facet term with a parent",
-        f"INSERT DATA {{ <{T}CS20230722_NEUR_NA> skos:broader <{T}CS20230722_CLAS_34> }}",
+        f"INSERT DATA {{ <{T}CS20230722_NEUR_NA> akg:parent <{T}CS20230722_CLAS_34> }}",
         "CS20230722_NEUR_NA",
-        BROADER,
+        PARENT,
         "facet term",
     ),
     (
@@ -262,43 +269,64 @@ CASES = [
     ),
     (
         "taxonomy without species",
-        f"DELETE WHERE {{ <{TAXONOMY}> obo:RO_0002162 ?x }}",
+        f"DELETE WHERE {{ <{TAXONOMY}> akg:species ?x }}",
         TAXONOMY,
-        "http://purl.obolibrary.org/obo/RO_0002162",
+        f"{AKG}species",
         "NCBITaxon",
     ),
     (
         "species as https PURL",
-        f"DELETE WHERE {{ <{TAXONOMY}> obo:RO_0002162 ?x }} ; INSERT DATA {{ <{TAXONOMY}> obo:RO_0002162 <https://purl.obolibrary.org/obo/NCBITaxon_10090> }}",
+        f"DELETE WHERE {{ <{TAXONOMY}> akg:species ?x }} ; INSERT DATA {{ <{TAXONOMY}> akg:species <https://purl.obolibrary.org/obo/NCBITaxon_10090> }}",
         TAXONOMY,
-        "http://purl.obolibrary.org/obo/RO_0002162",
+        f"{AKG}species",
         "NCBITaxon",
     ),
     (
-        "taxonomy without sources",
-        f"DELETE WHERE {{ <{TAXONOMY}> prov:wasDerivedFrom ?x }}",
-        TAXONOMY,
-        "http://www.w3.org/ns/prov#wasDerivedFrom",
-        "source files",
+        "release without version",
+        f"DELETE WHERE {{ <{RELEASE}> dcat:version ?x }}",
+        RELEASE,
+        "http://www.w3.org/ns/dcat#version",
+        "dcat:version",
     ),
     (
-        "taxonomy without generating activity",
-        f"DELETE WHERE {{ <{TAXONOMY}> prov:wasGeneratedBy ?x }}",
-        TAXONOMY,
+        "release of two taxonomies",
+        f"INSERT DATA {{ <{RELEASE}> dcat:isVersionOf <{T}other> . <{T}other> a obo:PCL_0010002 }}",
+        RELEASE,
+        "http://www.w3.org/ns/dcat#isVersionOf",
+        "exactly one taxonomy",
+    ),
+    (
+        "graph not derived from its release",
+        f"DELETE WHERE {{ <{GRAPH}> prov:wasDerivedFrom <{RELEASE}> }}",
+        GRAPH,
+        "http://www.w3.org/ns/prov#wasDerivedFrom",
+        "exactly one taxonomy release",
+    ),
+    (
+        "graph without generating activity",
+        f"DELETE WHERE {{ <{GRAPH}> prov:wasGeneratedBy ?x }}",
+        GRAPH,
         "http://www.w3.org/ns/prov#wasGeneratedBy",
-        "activity",
+        "export activity",
+    ),
+    (
+        "unverified file named by its bucket URL",
+        f"""DELETE {{ ?f ?p ?o }} INSERT {{ <{BUCKET}x.csv> ?p ?o }} WHERE {{ ?f a akg:SourceFile ; ?p ?o }}""",
+        f"{BUCKET}x.csv",
+        f"{AKG}verified",
+        "must be verified",
     ),
     (
         "source file with a bad MD5",
-        f'DELETE WHERE {{ <{SOURCE}> akg:md5 ?x }} ; INSERT DATA {{ <{SOURCE}> akg:md5 "XYZ" }}',
-        SOURCE,
+        f'DELETE {{ ?f akg:md5 ?x }} INSERT {{ ?f akg:md5 "XYZ" }} WHERE {{ ?f akg:md5 ?x ; akg:md5 "{CLUSTER_MD5}" }}',
+        f"urn:abc-kg:file:md5:{CLUSTER_MD5}",
         f"{AKG}md5",
         "MD5",
     ),
     (
         "source file without path",
-        f"DELETE WHERE {{ <{SOURCE}> dcterms:identifier ?x }}",
-        SOURCE,
+        f"DELETE WHERE {{ <urn:abc-kg:file:md5:{CLUSTER_MD5}> dcterms:identifier ?x }}",
+        f"urn:abc-kg:file:md5:{CLUSTER_MD5}",
         "http://purl.org/dc/terms/identifier",
         "path in the ABC bucket",
     ),
@@ -311,36 +339,36 @@ CASES = [
     ),
     (
         "cluster without alias",
-        f"DELETE WHERE {{ <{T}CS20230722_0128> akg:clusterAlias ?x }}",
-        "CS20230722_0128",
+        f"DELETE WHERE {{ <{CLUSTER}> akg:clusterAlias ?x }}",
+        CLUSTER,
         f"{AKG}clusterAlias",
         "cluster alias",
     ),
     (
         "cluster with two aliases",
-        f'INSERT DATA {{ <{T}CS20230722_0128> akg:clusterAlias "7" }}',
-        "CS20230722_0128",
+        f'INSERT DATA {{ <{CLUSTER}> akg:clusterAlias "7" }}',
+        CLUSTER,
         f"{AKG}clusterAlias",
         "cluster alias",
     ),
     (
         "cluster with a negative count",
-        f"DELETE WHERE {{ <{T}CS20230722_0128> akg:cellCount ?x }} ; INSERT DATA {{ <{T}CS20230722_0128> akg:cellCount -1 }}",
-        "CS20230722_0128",
+        f"DELETE WHERE {{ <{CLUSTER}> akg:cellCount ?x }} ; INSERT DATA {{ <{CLUSTER}> akg:cellCount -1 }}",
+        CLUSTER,
         f"{AKG}cellCount",
         "non-negative",
     ),
     (
         "cluster outside any taxonomy",
-        f"DELETE WHERE {{ <{T}CS20230722_0128> dcterms:isPartOf ?x }}",
-        "CS20230722_0128",
+        f"DELETE WHERE {{ <{CLUSTER}> dcterms:isPartOf ?x }}",
+        CLUSTER,
         "http://purl.org/dc/terms/isPartOf",
         "exactly one taxonomy",
     ),
     (
         "cluster member of a level",
-        f"INSERT DATA {{ <{T}CS20230722_0128> akg:memberOf <{T}CCN20230722_CLAS> }}",
-        "CS20230722_0128",
+        f"INSERT DATA {{ <{CLUSTER}> akg:memberOf <{T}CCN20230722_CLAS> }}",
+        CLUSTER,
         f"{AKG}memberOf",
         "cell sets only",
     ),
@@ -351,7 +379,7 @@ def broken(quads: list[ox.Quad], update: str) -> ox.Store:
     """A store holding `quads` after a SPARQL UPDATE that breaks them."""
     store = ox.Store()
     store.extend(quads)
-    store.update(PREFIXES + update)
+    store.update(PREFIXES + "PREFIX dcat: <http://www.w3.org/ns/dcat#>\n" + update)
     return store
 
 
@@ -376,13 +404,16 @@ def test_the_unbroken_export_conforms(valid_quads: list[ox.Quad]) -> None:
 def test_each_shape_rejects_a_graph_that_breaks_it(
     valid_quads: list[ox.Quad], update: str, focus: str, path: str, message: str
 ) -> None:
-    assert_rejected(broken(valid_quads, update), focus if focus.startswith("http") else T + focus, path, message)
+    assert_rejected(
+        broken(valid_quads, update), focus if focus.startswith(("http", "urn:")) else T + focus, path, message
+    )
 
 
 A = "https://purl.brain-bican.org/taxonomy/CS20241021/"
 H = "https://purl.brain-bican.org/taxonomy/CCN20250428/"
-AXIOM = f"{A}mapping/CS20241021_0001/broadMatch/CS20230722_SUPT_0001"
+AXIOM = f"{KG}mapping/CS20241021/20241130/CS20241021_0001/broadMatch/CS20230722_SUPT_0001"
 OWL = "http://www.w3.org/2002/07/owl#"
+AGING_CLUSTER = f"{KG}cluster/CS20241021/1"  # alias 1, the leaf cluster of term CS20241021_0001
 
 # Shapes that only the aging and HMBA-BG exports exercise: mappings, age statistics, per-cluster species.
 EXTRA_CASES = [
@@ -437,49 +468,49 @@ EXTRA_CASES = [
     (
         "proportion above one",
         "Zeng-Aging-Mouse",
-        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:agedCellProportion ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedCellProportion "1.5"^^xsd:double }}',
-        f"{A}CS20241021_0001",
+        f'DELETE WHERE {{ <{AGING_CLUSTER}> akg:agedCellProportion ?x }} ; INSERT DATA {{ <{AGING_CLUSTER}> akg:agedCellProportion "1.5"^^xsd:double }}',
+        AGING_CLUSTER,
         f"{AKG}agedCellProportion",
         "between 0 and 1",
     ),
     (
         "negative aged cell count",
         "Zeng-Aging-Mouse",
-        f"DELETE WHERE {{ <{A}CS20241021_0001> akg:agedCellCount ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedCellCount -3 }}",
-        f"{A}CS20241021_0001",
+        f"DELETE WHERE {{ <{AGING_CLUSTER}> akg:agedCellCount ?x }} ; INSERT DATA {{ <{AGING_CLUSTER}> akg:agedCellCount -3 }}",
+        AGING_CLUSTER,
         f"{AKG}agedCellCount",
         "non-negative",
     ),
     (
         "odds ratio as text",
         "Zeng-Aging-Mouse",
-        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:agedOddsRatio ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:agedOddsRatio "high" }}',
-        f"{A}CS20241021_0001",
+        f'DELETE WHERE {{ <{AGING_CLUSTER}> akg:agedOddsRatio ?x }} ; INSERT DATA {{ <{AGING_CLUSTER}> akg:agedOddsRatio "high" }}',
+        AGING_CLUSTER,
         f"{AKG}agedOddsRatio",
         "xsd:double",
     ),
     (
         "age bias colour by name",
         "Zeng-Aging-Mouse",
-        f'DELETE WHERE {{ <{A}CS20241021_0001> akg:ageBiasColor ?x }} ; INSERT DATA {{ <{A}CS20241021_0001> akg:ageBiasColor "grey" }}',
-        f"{A}CS20241021_0001",
+        f'DELETE WHERE {{ <{AGING_CLUSTER}> akg:ageBiasColor ?x }} ; INSERT DATA {{ <{AGING_CLUSTER}> akg:ageBiasColor "grey" }}',
+        AGING_CLUSTER,
         f"{AKG}ageBiasColor",
         "#RRGGBB",
     ),
     (
         "cluster in two species",
         "HMBA-BG-taxonomy",
-        f"INSERT DATA {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 obo:NCBITaxon_9544 }}",
+        f"INSERT DATA {{ <{H}CS20250428_CLUST_0150> akg:species obo:NCBITaxon_9544 }}",
         f"{H}CS20250428_CLUST_0150",
-        "http://purl.obolibrary.org/obo/RO_0002162",
+        f"{AKG}species",
         "at most one species",
     ),
     (
         "cluster species not NCBITaxon",
         "HMBA-BG-taxonomy",
-        f"DELETE WHERE {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 ?x }} ; INSERT DATA {{ <{H}CS20250428_CLUST_0150> obo:RO_0002162 <https://www.ncbi.nlm.nih.gov/Taxonomy/9606> }}",
+        f"DELETE WHERE {{ <{H}CS20250428_CLUST_0150> akg:species ?x }} ; INSERT DATA {{ <{H}CS20250428_CLUST_0150> akg:species <https://www.ncbi.nlm.nih.gov/Taxonomy/9606> }}",
         f"{H}CS20250428_CLUST_0150",
-        "http://purl.obolibrary.org/obo/RO_0002162",
+        f"{AKG}species",
         "NCBITaxon IRI",
     ),
 ]
@@ -494,8 +525,8 @@ def atlas_quads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[ox.Q
     for taxonomy_id in ("Zeng-Aging-Mouse", "HMBA-BG-taxonomy"):
         result = run("export", taxonomy_id, "--source", FIXTURES / "atlas", "--out", out, "--format", "nt")
         assert result.exit_code == 0, result.stderr
-        [path] = [p for p in (out / taxonomy_id).glob("*/*.nt") if ".mappings." not in p.name]
-        quads[taxonomy_id] = list(load_store(path))
+        # the release graph and its mappings graph, validated together here so one fixture serves both kinds of case
+        quads[taxonomy_id] = [q for path in sorted((out / taxonomy_id).glob("*/*.nt")) for q in load_store(path)]
     return quads
 
 
@@ -525,3 +556,38 @@ def test_chunked_validation_finds_exactly_what_whole_graph_validation_finds(
     chunked = validate(store, chunk_size=25)
     assert not whole.conforms and not chunked.conforms
     assert chunked.violations == whole.violations
+
+
+def pyshacl_report(quads: list[ox.Quad] | ox.Store) -> tuple[bool, str]:
+    """pyshacl straight on the shapes, for the graph-level SPARQL constraint (sh:targetNode + sh:sparql).
+
+    TODO(H5): `validate()` should report it too once the SPARQL-compiling validator supports sh:sparql.
+    """
+    import pyshacl
+    import rdflib
+
+    from abc_atlas_kg.validate import shapes_graph, to_rdflib
+
+    data = to_rdflib(list(quads)) if list(quads) else rdflib.Graph()
+    conforms, _, text = pyshacl.validate(data, shacl_graph=shapes_graph(), advanced=True)
+    return bool(conforms), str(text)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "DELETE WHERE { ?s ?p ?o }",
+        "DELETE WHERE { ?r a akg:TaxonomyRelease }",
+        "DELETE WHERE { ?t a akg:TaxonomyRelease ; ?p ?o }",
+    ],
+    ids=["empty graph", "no release type", "no release node"],
+)
+def test_a_graph_without_a_release_is_not_an_export(valid_quads: list[ox.Quad], update: str) -> None:
+    conforms, text = pyshacl_report(broken(valid_quads, update))
+    assert not conforms
+    assert "not an abc-kg export" in text
+
+
+def test_pyshacl_accepts_the_unbroken_export(valid_quads: list[ox.Quad]) -> None:
+    conforms, text = pyshacl_report(valid_quads)
+    assert conforms, text

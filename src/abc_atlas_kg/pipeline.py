@@ -24,12 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import registry, source
 from .errors import AbcKgError, ExitCode, FetchError, InputError, NotConformingError, OutputError, Problem, UsageError
-from .vocab import DEFAULT_BASE_IRI
-
-try:  # H1 adds it to vocab; until then it lives here  TODO(coordinator): drop the fallback after the merge
-    from .vocab import DEFAULT_KG_IRI  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on merge order
-    DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"
+from .vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 
 if TYPE_CHECKING:
     from . import fetch, model, write
@@ -52,7 +47,7 @@ class Built:
     taxonomy: model.Taxonomy
     documents: list[write.Document]
     triples: int  # in the release graph (the mappings document not counted)
-    side_files: dict[str, str] = field(default_factory=dict)  # file name → text, e.g. an SSSOM TSV (H1)
+    side_files: dict[str, str] = field(default_factory=dict)  # file name → text: the SSSOM TSV of the mappings
     source: str | None = None  # where the tables were read from, in words ("from the bundled sample: …")
 
     def summary(self) -> str:
@@ -176,64 +171,62 @@ def build(
     progress: Progress = no_progress,
     run: Run | None = None,
 ) -> Built:
-    """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it."""
-    from . import convert, write
+    """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it.
+
+    The release graph and the mappings graph are separate documents, each validated on its own, as a store
+    holding only one of them would see it.
+    """
+    from . import convert, prefixes, sssom, write
 
     run = run if run is not None else Run()
     taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings, run, progress)
     if not taxonomy.terms:
         raise InputError([Problem(f"{taxonomy.id} release {taxonomy.release}", "the taxonomy has no terms")])
     progress(taxonomy.id, "convert")
-    # TODO(coordinator): pass kg_iri once H1's convert takes it: convert.triples(taxonomy, base_iri, kg_iri).
-    triples = write.canonical(list(convert.triples(taxonomy, base_iri)))
+    iris = convert.iris_of(taxonomy, base_iri, kg_iri)
+    names = prefixes.for_export(taxonomy.accession, base_iri, kg_iri)
+    triples = write.canonical(list(convert.triples(taxonomy, base_iri, kg_iri)))
     log.info("converted %s: %d triples", taxonomy.accession, len(triples))
+    documents = [write.Document(taxonomy.accession, triples, iris.graph, names)]
+    side_files = {}
+    if taxonomy.mappings:
+        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri, kg_iri)))
+        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, iris.mappings_graph, names))
+        side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
     if check:
         progress(taxonomy.id, "validate")
-        _check(taxonomy, triples)
-    graph = convert.Iris(base_iri, taxonomy.accession, taxonomy.release).graph
-    documents = [write.Document(taxonomy.accession, triples, graph)]
-    if taxonomy.mappings:
-        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri)))
-        # TODO(coordinator): H1's Iris(...).mappings_graph, so that mappings never share the release graph.
-        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, graph))
-    return Built(taxonomy, documents, len(triples), source=run.sources.get((taxonomy.id, taxonomy.release)))
+        for document in documents:
+            _check(taxonomy, document)
+    source = run.sources.get((taxonomy.id, taxonomy.release))
+    return Built(taxonomy, documents, len(triples), side_files, source=source)
 
 
-def _check(taxonomy: model.Taxonomy, triples: Sequence[Any]) -> None:
-    """The SHACL gate. TODO(coordinator): H5's `engine=` choice goes here (validate.validate(..., engine=...))."""
+def _check(taxonomy: model.Taxonomy, document: write.Document) -> None:
+    """The SHACL gate, one graph at a time."""
     from . import validate
 
-    report = validate.validate(triples)
+    report = validate.validate(document.triples)
     if not report.conforms:
         raise NotConformingError(
-            f"{taxonomy.id} release {taxonomy.release} does not conform to the SHACL shapes "
+            f"{taxonomy.id} release {taxonomy.release} ({document.stem}) does not conform to the SHACL shapes "
             f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
         )
-    log.info("SHACL: %s conforms", taxonomy.accession)
+    log.info("SHACL: %s conforms", document.stem)
 
 
 # --- sink: files --------------------------------------------------------------------------------------------
 
 
 def write_files(built: Built, out: Path, formats: Sequence[str]) -> list[Path]:
-    """Write a build under `out/<taxonomy>/<release>/`, atomically as a set (see write.write_all)."""
+    """Write a build under `out/<taxonomy>/<release>/`, atomically as one owned set (see write.write_all)."""
     from . import write
 
     folder = out / built.taxonomy.id / built.taxonomy.release
+    extra = {name: text.encode("utf-8") for name, text in built.side_files.items()}
     try:
-        files = write.write_all(built.documents, folder, list(formats))
-        for name, text in built.side_files.items():  # TODO(coordinator): H2's files.atomic_write
-            files.append(_write_text(folder / name, text))
+        return write.write_all(built.documents, folder, list(formats), extra=extra)
     except OSError as err:
         raise OutputError(f"cannot write {folder}: {err.strerror or err}") from err
-    return files
-
-
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def export(

@@ -40,6 +40,7 @@ class SourceFile:
     size: int
     url: str | None = None  # where the bytes were downloaded from, when abc-kg fetched them
     manifest_version: str | None = None  # the ABC release manifest that resolved the file, if one did
+    verified: bool = False  # the bytes matched that manifest's MD5 and size: only then is the bucket URL named
 
 
 class Origin(NamedTuple):
@@ -142,7 +143,12 @@ def read_release(
             if table is not None:
                 origin = (origins or {}).get(relative)
                 if origin is not None:
-                    table.source = replace(table.source, url=origin.url, manifest_version=origin.manifest_version)
+                    table.source = replace(
+                        table.source,
+                        url=origin.url,
+                        manifest_version=origin.manifest_version,
+                        verified=origin.verified,
+                    )
                 found.tables[tag] = table
     if problems:
         raise InputError(problems)

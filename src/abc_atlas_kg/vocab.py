@@ -40,6 +40,11 @@ PREFIXES = {
 
 # Default base of cell-set and level IRIs: {base}{taxonomy accession}/{label}, as BICAN's PURLs use.
 DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"
+# Default base of what abc-kg itself mints: releases, graphs, export activities, leaf clusters, mapping axioms,
+# and the levels and terms of taxonomies published without term tables (Zeng aging). `vocab/` is the vocabulary.
+DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"
+# Local identifiers of source files whose bytes were not verified against an ABC release manifest.
+LOCAL_FILE_IRI = "urn:abc-kg:file:md5:"
 # Canonical home of the ABC tables; names source files in provenance.
 ABC_BUCKET_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"
 
@@ -52,6 +57,15 @@ class A:
     Facet = NamedNode(AKG + "Facet")
     Cluster = NamedNode(AKG + "Cluster")
     SourceFile = NamedNode(AKG + "SourceFile")
+    TaxonomyRelease = NamedNode(AKG + "TaxonomyRelease")
+    ReleaseGraph = NamedNode(AKG + "ReleaseGraph")
+    MappingSet = NamedNode(AKG + "MappingSet")
+    parent = NamedNode(AKG + "parent")
+    species = NamedNode(AKG + "species")
+    cellTypeReference = NamedNode(AKG + "cellTypeReference")
+    anatomyReference = NamedNode(AKG + "anatomyReference")
+    geneReference = NamedNode(AKG + "geneReference")
+    verified = NamedNode(AKG + "verified")
     level = NamedNode(AKG + "level")
     parentLevel = NamedNode(AKG + "parentLevel")
     rank = NamedNode(AKG + "rank")
@@ -72,7 +86,6 @@ class V:
     CellSet = NamedNode(OBO + "PCL_0010001")  # "cell set" / taxonomy node
     TaxonomyClass = NamedNode(OBO + "PCL_0010002")
     subClusterOf = NamedNode(OBO + "RO_0015003")
-    inTaxon = NamedNode(OBO + "RO_0002162")
     Concept = NamedNode(SKOS + "Concept")
     ConceptScheme = NamedNode(SKOS + "ConceptScheme")
     prefLabel = NamedNode(SKOS + "prefLabel")
@@ -83,7 +96,10 @@ class V:
     identifier = NamedNode(DCTERMS + "identifier")
     title = NamedNode(DCTERMS + "title")
     description = NamedNode(DCTERMS + "description")
-    hasVersion = NamedNode(DCTERMS + "hasVersion")
+    version = NamedNode(DCAT + "version")
+    isVersionOf = NamedNode(DCAT + "isVersionOf")
+    previousVersion = NamedNode(DCAT + "previousVersion")
+    distribution = NamedNode(DCAT + "distribution")
     isPartOf = NamedNode(DCTERMS + "isPartOf")
     Dataset = NamedNode(DCAT + "Dataset")
     downloadURL = NamedNode(DCAT + "downloadURL")
@@ -96,9 +112,11 @@ class V:
     used = NamedNode(PROV + "used")
     wasAssociatedWith = NamedNode(PROV + "wasAssociatedWith")
     integer = NamedNode(XSD + "integer")
+    boolean = NamedNode(XSD + "boolean")
     comment = NamedNode(RDFS + "comment")
     source = NamedNode(DCTERMS + "source")
     Axiom = NamedNode(OWL + "Axiom")
+    versionInfo = NamedNode(OWL + "versionInfo")
     annotatedSource = NamedNode(OWL + "annotatedSource")
     annotatedProperty = NamedNode(OWL + "annotatedProperty")
     annotatedTarget = NamedNode(OWL + "annotatedTarget")
@@ -130,6 +148,17 @@ CURIE_PREFIXES = {
     "MBA": "https://purl.brain-bican.org/ontology/mbao/MBA_",
     "ENSEMBL": "http://identifiers.org/ensembl/",
     "NCBIGENE": "https://identifiers.org/ncbigene/",
+}
+
+# Which kind of thing each outside prefix names, and so which akg annotation property links a cell set to it.
+REFERENCE_KINDS = {
+    "CL": "cellTypeReference",
+    "PCL": "cellTypeReference",
+    "UBERON": "anatomyReference",
+    "DHBA": "anatomyReference",
+    "MBA": "anatomyReference",
+    "ENSEMBL": "geneReference",
+    "NCBIGENE": "geneReference",
 }
 
 

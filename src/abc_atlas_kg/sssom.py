@@ -1,0 +1,90 @@
+"""A taxonomy release's mappings as an SSSOM TSV file: a YAML mapping-set header, then one row per mapping.
+
+The same records as the owl:Axioms of the mappings graph (see `convert.mapping_triples`), in the form SSSOM tools
+(sssom-py, OxO, Mapping Commons) read. The mapping set is named by the mappings graph's IRI, so the TSV and the
+RDF agree on what they describe. Written next to the RDF as `<accession>.sssom.tsv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .convert import iri_segment, iris_of
+from .model import ExternalNode, Mapping, Taxonomy, TaxonomyNode
+from .vocab import CURIE_PREFIXES, DEFAULT_BASE_IRI, DEFAULT_KG_IRI, SEMAPV, SKOS
+
+# What abc-kg asserts about its mapping sets: the same licence as the vocabulary.
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "comment",
+)
+
+
+def sssom_tsv(taxonomy: Taxonomy, base_iri: str = DEFAULT_BASE_IRI, kg_iri: str = DEFAULT_KG_IRI) -> str:
+    """The SSSOM TSV (header and rows) of the taxonomy release's mappings; rows sorted, so output is stable."""
+    iris = iris_of(taxonomy, base_iri, kg_iri)
+    prefixes = {"skos": SKOS, "semapv": SEMAPV, iri_segment(taxonomy.accession): iris.namespace}
+    for mapping in taxonomy.mappings:
+        target = mapping.target
+        if isinstance(target, TaxonomyNode):
+            prefixes[iri_segment(target.accession)] = f"{base_iri}{iri_segment(target.accession)}/"
+        else:
+            prefix = _prefix(target)
+            prefixes[prefix] = CURIE_PREFIXES[prefix]
+    names = {term.label: term.name for term in taxonomy.terms}
+    rows = sorted(_row(mapping, taxonomy.accession, names) for mapping in taxonomy.mappings)
+    return _header(taxonomy, iris.mappings_graph.value, prefixes) + _table(rows)
+
+
+def _prefix(target: ExternalNode) -> str:
+    return target.curie.partition(":")[0].strip().upper()
+
+
+def _row(mapping: Mapping, accession: str, names: dict[str, str]) -> tuple[str, ...]:
+    target = mapping.target
+    if isinstance(target, TaxonomyNode):
+        object_id = f"{iri_segment(target.accession)}:{iri_segment(target.label)}"
+        object_label = names.get(target.label, "") if target.accession == accession else ""
+    else:
+        prefix = _prefix(target)
+        object_id, object_label = f"{prefix}:{target.iri[len(CURIE_PREFIXES[prefix]) :]}", ""
+    return (
+        f"{iri_segment(accession)}:{iri_segment(mapping.subject)}",
+        names.get(mapping.subject, ""),
+        f"skos:{mapping.predicate}",
+        object_id,
+        object_label,
+        f"semapv:{mapping.justification}",
+        mapping.comment or "",
+    )
+
+
+def _header(taxonomy: Taxonomy, mapping_set_id: str, prefixes: dict[str, str]) -> str:
+    """The YAML metadata block, each line behind `#`; strings JSON-quoted, which is valid YAML."""
+    lines = ["curie_map:"]
+    lines += [f"  {prefix}: {json.dumps(namespace)}" for prefix, namespace in sorted(prefixes.items())]
+    lines += [
+        f"mapping_set_id: {json.dumps(mapping_set_id)}",
+        f"mapping_set_version: {json.dumps(taxonomy.release)}",
+        f"mapping_set_title: {json.dumps(f'Mappings of {taxonomy.title}, release {taxonomy.release}')}",
+        f"license: {json.dumps(LICENSE)}",
+        "creator_label:",
+        '  - "abc-atlas-kg developers"',
+    ]
+    return "".join(f"# {line}\n" for line in lines)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue()
