@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from . import adapters, convert, fetch, links, model, registry, source, validate, write
-from .errors import FetchError, NotConformingError, UsageError
+from .errors import NotConformingError, UsageError
 from .resources import sample_root
 from .vocab import DEFAULT_BASE_IRI
 
@@ -43,7 +43,7 @@ def choose_release(spec: registry.TaxonomySpec, root: Path, release: str | None)
                 f" (present: {', '.join(present) or 'none'})"
             )
         return release
-    known = [r for r in present if r in spec.releases]
+    known = [r for r in present if r in spec.releases] or ([] if spec.releases else present)
     if not known:
         raise UsageError(
             f"no release of {spec.id} ({', '.join(spec.releases)}) under {root / 'metadata' / spec.directory}"
@@ -71,29 +71,29 @@ def load_taxonomy(
     release: str | None = None,
     fetch_settings: fetch.Settings | None = None,
 ) -> model.Taxonomy:
-    """Read and model one release, with the cross-taxonomy links its registry entry declares.
+    """Read and model one release, then run the enrichment steps its registry entry switches on, once each.
 
-    Without `root`, the sample or a fetched copy (see `default_root`); linked taxonomies come from the same place.
+    Without `root`, the sample or a fetched copy (see `default_root`); linked taxonomies come from the same place,
+    built without their own enrichment (so an export never re-enters itself).
     """
     spec = registry.get(taxonomy_id)
-    given_root = root
+    taxonomy, tables = _build(spec, root, release, fetch_settings)
+    return links.run_steps(spec, tables, taxonomy, lambda other: _build(registry.get(other), root, None, fetch_settings)[0])
+
+
+def _build(
+    spec: registry.TaxonomySpec, root: Path | None, release: str | None, fetch_settings: fetch.Settings | None
+) -> tuple[model.Taxonomy, source.ReleaseTables]:
     if root is None:
         root, release = default_root(spec, release, fetch_settings)
     chosen = choose_release(spec, root, release)
     log.info("reading %s release %s from %s", spec.id, chosen, root)
+    elsewhere = source.local_elsewhere(root, spec.table_directories, chosen)
     origins = {}  # URL and manifest version of fetched files
-    for directory in {spec.directory, *dict(spec.table_directories).values()}:
-        origins.update(fetch.read_origins(root, directory, chosen))
-    tables = source.read_release(root, spec.directory, chosen, dict(spec.table_directories), origins)
-    taxonomy = adapters.builder(spec)(spec, tables)
-    for link in spec.links:
-        try:
-            other = load_taxonomy(link.other, given_root, fetch_settings=fetch_settings)
-        except (UsageError, FetchError) as err:
-            log.warning("no %s links from %s: %s", link.kind, spec.id, err)
-            continue
-        taxonomy.mappings.extend(links.LINKS[link.kind](taxonomy, other))
-    return taxonomy
+    for directory, version in {(spec.directory, chosen), *elsewhere.values()}:
+        origins.update(fetch.read_origins(root, directory, version))
+    tables = source.read_release(root, spec.directory, chosen, elsewhere, origins)
+    return adapters.builder(spec)(spec, tables), tables
 
 
 def present_taxonomies(root: Path | None = None) -> list[str]:
