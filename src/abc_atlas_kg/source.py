@@ -183,8 +183,11 @@ def read_release(
         candidates.append((tag, table_path(where, version, tag)))
     candidates += [(tag, table_path(directory, release, tag)) for tag in KNOWN_VIEWS]
     for tag, relative in candidates:
-        found.locations[tag] = relative
         path = root / relative
+        if not path.is_file() and tag in KNOWN_VIEWS:  # a partial copy of a view, e.g. `<tag>.sample.csv`
+            path = next(iter(sorted(path.parent.glob(f"{tag}.*.csv"))), path)
+            relative = path.relative_to(root).as_posix()
+        found.locations[tag] = relative
         if not path.is_file():
             continue
         table = read_csv(path, relative, problems, USED_COLUMNS.get(tag))
