@@ -78,7 +78,9 @@ def load_taxonomy(
     """
     spec = registry.get(taxonomy_id)
     taxonomy, tables = _build(spec, root, release, fetch_settings)
-    return links.run_steps(spec, tables, taxonomy, lambda other: _build(registry.get(other), root, None, fetch_settings)[0])
+    return links.run_steps(
+        spec, tables, taxonomy, lambda other: _build(registry.get(other), root, None, fetch_settings)[0]
+    )
 
 
 def _build(
