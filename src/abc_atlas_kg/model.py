@@ -316,6 +316,7 @@ def _terms(table: Table, levels: dict[str, Level], spec: TaxonomySpec, problems:
     if not has_columns(table, ("label", "name", set_column), problems):
         return []
     form = re.compile(spec.term_label_pattern) if spec.term_label_pattern else None
+    odd: list[str] = []  # labels not of the registry's form: said once, as a hint that the release is another
     terms: list[Term] = []
     rows: dict[str, int] = {}
     for number, row in table.numbered():
@@ -325,7 +326,7 @@ def _terms(table: Table, levels: dict[str, Level], spec: TaxonomySpec, problems:
             read.problem("label", f"duplicate term label (first at row {rows[label]})", label)
             continue
         if label and form is not None and not form.search(label):
-            read.problem("label", f"does not have the label form of {spec.id} ({form.pattern})", label)
+            odd.append(label)
         if level and level not in levels:
             read.problem(set_column, "names a term set that cluster_annotation_term_set.csv does not declare", level)
         rows[label] = number
@@ -340,6 +341,15 @@ def _terms(table: Table, levels: dict[str, Level], spec: TaxonomySpec, problems:
                 cell_count=read.count("number_of_cells"),
                 description=read.text("description"),
             )
+        )
+    if odd:
+        log.warning(
+            "%s: %d term label(s) do not have the label form of %s (%s), e.g. %r: is this the release you meant?",
+            table.path,
+            len(odd),
+            spec.id,
+            form.pattern if form else "",
+            odd[0],
         )
     by_label = {term.label: term for term in terms}
     for term in terms:
