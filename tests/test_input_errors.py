@@ -173,7 +173,7 @@ def test_a_file_in_another_encoding_is_named(
     path.write_bytes(path.read_text().replace("34 Immune", "34 Immuné").encode("latin-1"))
     result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path / "out")
     assert result.exit_code == 1
-    assert f"{TERMS}: is not UTF-8 text" in result.stderr
+    assert f"{TERMS}, row 6: is not UTF-8 text (undecodable byte 0xe9 in this row)" in result.stderr
 
 
 def test_bom_crlf_quotes_and_padding_are_read_faithfully(
@@ -197,14 +197,15 @@ def test_bom_crlf_quotes_and_padding_are_read_faithfully(
 def test_labels_that_are_not_iri_safe_are_percent_encoded(
     broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
 ) -> None:
-    source = broken_copy(TERMS, lambda text: text.replace("CS20230722_NEUR_GABA", "CS 2023/GABA <ü>#"))
+    source = broken_copy(TERMS, lambda text: text.replace("CS20230722_NEUR_GABA", "CS20230722_ 2023/GABA <ü>#"))
     out = tmp_path / "out"
     result = run("export", "WMB-taxonomy", "--source", source, "--out", out)
     assert result.exit_code == 0, result.stderr
     for fmt in ("nt", "ttl", "jsonld", "nq"):
         store = load_store(out / "WMB-taxonomy" / "20231215" / f"CCN20230722.{fmt}")
-        found = select(store, 'SELECT ?t WHERE { ?t skos:notation "CS 2023/GABA <ü>#" }')
-        assert found == [{"t": "https://purl.brain-bican.org/taxonomy/CCN20230722/CS%202023%2FGABA%20%3C%C3%BC%3E%23"}]
+        found = select(store, 'SELECT ?t WHERE { ?t skos:notation "CS20230722_ 2023/GABA <ü>#" }')
+        iri = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_%202023%2FGABA%20%3C%C3%BC%3E%23"
+        assert found == [{"t": iri}]
 
 
 def atlas_copy(tmp_path: Path) -> Path:
@@ -214,6 +215,8 @@ def atlas_copy(tmp_path: Path) -> Path:
 
     root = tmp_path / "atlas"
     shutil.copytree(FIXTURES / "atlas", root)
+    variant = root / "variants" / "aging-10Xv3-20250131" / "metadata"
+    shutil.copytree(variant, root / "metadata", dirs_exist_ok=True)  # with the 10Xv3 cluster.csv at 20250131
     return root
 
 
@@ -226,18 +229,19 @@ ATLAS_CASES = [
         ["metadata/Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv: required file is missing"],
     ),
     (
-        "aging mapping names an unknown cluster",
+        "aging cluster table names an unknown cluster",
         "Zeng-Aging-Mouse",
-        "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv",
-        replace("843,CS20241021_0843,842", "844,CS20241021_0843,842"),
+        "Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv",
+        replace("843,2640,", "844,2640,"),
         [
-            "cluster_mapping.csv, row 8, column 'cluster_alias': names a cluster that cluster.csv does not contain (value '844')"
+            "metadata/Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv, row 4, column 'cluster_alias': "
+            "names a cluster that cluster_mapping.csv does not contain (value '844')"
         ],
     ),
     (
         "aging statistic that is not a number",
         "Zeng-Aging-Mouse",
-        "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv",
+        "Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv",
         replace("1.1093", "n/a"),
         ["cluster.csv, row 2, column 'odds_ratio': expected a number (value 'n/a')"],
     ),
@@ -284,13 +288,56 @@ def test_bad_input_in_other_taxonomies(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_term_set_without_terms_is_exported_with_a_warning(
+def test_a_term_set_without_terms_is_an_error_unless_the_registry_says_the_release_omits_it(
     broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
 ) -> None:
     source = broken_copy(SETS, lambda text: text + "CCN20230722_XTRA,extra,A level with no terms.,5\n")
-    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path, "--format", "nt")
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path / "out", "--format", "nt")
+    assert result.exit_code == 1, result.stderr
+    assert "has no terms of the term set CCN20230722_XTRA (extra)" in result.stderr
+    sample = run("export", "WMB-taxonomy", "--out", tmp_path / "sample", "--format", "nt")  # the bundled sample
+    assert sample.exit_code == 0, sample.stderr
+    assert "term set CCN20230722_CLUS (cluster) has no terms: the bundled sample is partial" in sample.stderr
+
+
+def test_a_term_table_with_only_a_header_is_an_error(
+    broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
+) -> None:
+    source = broken_copy(TERMS, lambda text: text.split("\n", 1)[0] + "\n")
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.stderr
+    assert f"{TERMS}: has a header but no terms" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unclosed_quote_names_the_row_where_it_opens(
+    broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
+) -> None:
+    source = broken_copy(TERMS, replace("CS20230722_CLAS_34,34 Immune,", 'CS20230722_CLAS_34,"34 Immune,'))
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.stderr
+    assert f"{TERMS}, row 6: is not valid CSV: a quoted field that starts in this row is never closed" in result.stderr
+
+
+def test_a_short_row_is_not_padded_silently(
+    broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path
+) -> None:
+    source = broken_copy(SETS, replace(",subclass,The coarse level", ",subclass"))
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.stderr
+    assert f"{SETS}, row 4: has 3 fields but the header has 4" in result.stderr
+
+
+def test_na_and_none_stay_names(broken_copy: Callable[[str, Callable[[str], str]], Path], tmp_path: Path) -> None:
+    source = broken_copy(TERMS, replace("CS20230722_CLAS_34,34 Immune,", "CS20230722_CLAS_34,None,"))
+    out = tmp_path / "out"
+    result = run("export", "WMB-taxonomy", "--source", source, "--out", out, "--format", "nt")
     assert result.exit_code == 0, result.stderr
-    assert "term set CCN20230722_XTRA (extra) has no terms" in result.stderr
+    store = load_store(out / "WMB-taxonomy" / "20231215" / "CCN20230722.nt")
+    names = select(
+        store, 'SELECT ?n WHERE { ?t skos:notation ?l ; rdfs:label ?n FILTER(?n IN ("NA", "None")) } ORDER BY ?n'
+    )
+    assert names == [{"n": "NA"}, {"n": "None"}]
 
 
 def test_verbose_shows_the_traceback_instead_of_the_short_message(

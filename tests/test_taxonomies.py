@@ -9,6 +9,7 @@ the other taxonomy's export contains.
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -26,7 +27,7 @@ STANDARD = {
     "WMB-taxonomy-CCN20230504": ("WMB-taxonomy/20230630", "CCN20230504"),
     "Consensus-WMB-taxonomy": ("Consensus-WMB-integrated-taxonomy/20251031", "CCN20251031"),
     "WHB-taxonomy": ("WHB-taxonomy/20240330", "CCN202210140"),
-    "SEAAD-taxonomy": ("SEAAD-taxonomy/20250331", "CCN20230508"),
+    "SEAAD-taxonomy": ("SEAAD-taxonomy/20240131", "CCN20230508"),
     "HMBA-BG-taxonomy": ("HMBA-BG-taxonomy-CCN20250428/20250630", "CCN20250428"),
 }
 
@@ -134,18 +135,27 @@ def test_every_cluster_and_membership(exported: Path, taxonomy_id: str) -> None:
         assert sorted(c["alias"] for c in clusters) == sorted({r["cluster_alias"] for r in expected})
 
 
-def test_wmb_first_release_has_a_division_level_and_ccn_labels(exported: Path) -> None:
+def test_wmb_first_release_has_division_as_a_facet_and_ccn_labels(exported: Path) -> None:
     store = load_store(output(exported, "WMB-taxonomy-CCN20230504"))
-    chain = select(
+    # classes are roots: division is a facet, not the parent of class
+    assert select(store, 'SELECT ?p WHERE { ?t skos:notation "CCN20230504_CLAS_01" ; skos:broader ?p }') == []
+    facets = select(store, "SELECT ?name WHERE { ?l a akg:Facet ; rdfs:label ?name } ORDER BY ?name")
+    assert facets == [{"name": "division"}, {"name": "neurotransmitter"}]
+    # one class spans two divisions
+    divisions = select(
         store,
-        'SELECT ?name WHERE { ?t skos:notation "CCN20230504_CLAS_01" ; skos:broader ?d . ?d rdfs:label ?name ; akg:level/rdfs:label "division" }',
+        """SELECT DISTINCT ?division WHERE { ?c akg:memberOf ?class , ?d . ?class skos:notation "CCN20230504_CLAS_01" .
+             ?d akg:level/skos:notation "CCN20230504_DIVI" ; rdfs:label ?division } ORDER BY ?division""",
     )
-    assert chain == [{"name": "1 Pallium glutamatergic"}]
-    # non-neuronal clusters have no neurotransmitter membership in this release
-    assert (
-        select(store, 'SELECT ?t WHERE { ?c akg:clusterAlias "5273" ; akg:memberOf ?t . ?t akg:level/a akg:Facet }')
-        == []
-    )
+    assert divisions == [{"division": "1 Pallium glutamatergic"}, {"division": "2 Subpallium GABAergic"}]
+    # a supertype label with a letter suffix; non-neuronal clusters have no neurotransmitter membership
+    assert select(store, 'SELECT ?n WHERE { ?t skos:notation "CCN20230504_SUPT_0040a" ; rdfs:label ?n }') == [
+        {"n": "0040a Car3 Glut_2"}
+    ]
+    nt = 'SELECT ?t WHERE { ?c akg:clusterAlias "5273" ; akg:memberOf ?t . ?t akg:level/skos:notation "CCN20230504_NEUR" }'
+    assert select(store, nt) == []
+    terms = select(store, 'SELECT ?t WHERE { ?t akg:level/skos:notation "CCN20230504_NEUR" }')
+    assert len(terms) == 9
 
 
 def test_wmb_releases_are_linked_by_shared_cluster_alias(union: ox.Store) -> None:
@@ -177,8 +187,29 @@ def test_consensus_quirks(exported: Path) -> None:
     assert odd == [{"t": "https://purl.brain-bican.org/taxonomy/CCN20251031/CS20251031_CLAS_0040"}]
 
 
-def test_aging_clusters_statistics_and_facet(exported: Path) -> None:
+def test_aging_without_the_10xv3_cluster_table_exports_from_cluster_mapping(exported: Path) -> None:
     store = load_store(output(exported, "Zeng-Aging-Mouse", "nt"))
+    clusters = select(store, "SELECT ?alias WHERE { ?c a akg:Cluster ; akg:clusterAlias ?alias }")
+    assert sorted(r["alias"] for r in clusters) == ["1", "2", "843"]
+    terms = select(
+        store, "SELECT ?label ?name WHERE { ?t a obo:PCL_0010001 ; skos:notation ?label ; rdfs:label ?name }"
+    )
+    expected = rows(META / "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv")
+    assert sorted((t["label"], t["name"]) for t in terms) == sorted(
+        {(r["cluster_label"], r["cluster_name"]) for r in expected}
+    )
+    assert select(store, "SELECT ?c WHERE { ?c akg:cellCount ?n }") == []  # no counts without cluster.csv
+
+
+def test_aging_clusters_statistics_and_facet_from_a_10xv3_table_at_its_own_version(tmp_path: Path) -> None:
+    """The 10Xv3 cluster.csv at directory version 20250131 (20 columns) enriches the 20241130 taxonomy."""
+    root = tmp_path / "atlas"
+    shutil.copytree(ATLAS, root)
+    shutil.copytree(ATLAS / "variants" / "aging-10Xv3-20250131" / "metadata", root / "metadata", dirs_exist_ok=True)
+    result = run("export", "Zeng-Aging-Mouse", "--source", root, "--out", tmp_path / "out", "--format", "nt")
+    assert result.exit_code == 0, result.stderr
+    assert "is absent" not in result.stderr
+    store = load_store(tmp_path / "out" / "Zeng-Aging-Mouse" / "20241130" / "CS20241021.nt")
     found = {
         r["alias"]: r
         for r in select(
@@ -189,7 +220,7 @@ def test_aging_clusters_statistics_and_facet(exported: Path) -> None:
                     akg:memberOf ?t . ?t akg:level/a akg:Facet ; rdfs:label ?nt }""",
         )
     }
-    expected = rows(META / "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv")
+    expected = rows(ATLAS / "variants/aging-10Xv3-20250131/metadata/Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv")
     assert len(found) == len(expected) == 3
     for row in expected:
         c = found[row["cluster_alias"]]
@@ -239,29 +270,19 @@ def test_whb_levels_come_from_the_term_set_not_the_label(exported: Path) -> None
         {"name": "subcluster", "parent": "cluster"},
         {"name": "supercluster"},
     ]
-    na = select(store, 'SELECT ?cells WHERE { ?t rdfs:label "NA" ; akg:cellCount ?cells }')
-    assert na == [{"cells": "914696"}]
+    none = select(store, 'SELECT ?cells WHERE { ?t rdfs:label "None" ; akg:cellCount ?cells }')
+    assert none == [{"cells": "914696"}]  # a name, read with NA detection off
     zero = select(store, 'SELECT ?t WHERE { ?c akg:clusterAlias "0" ; skos:notation ?t }')
     assert zero == [{"t": "CS202210140_494"}]
 
 
-def test_seaad_text_aliases_abundance_facet_and_both_releases(exported: Path, tmp_path: Path) -> None:
+def test_seaad_text_aliases_and_abundance_facet(exported: Path) -> None:
     store = load_store(output(exported, "SEAAD-taxonomy"))
     found = select(
         store,
-        'SELECT ?c ?change WHERE { ?c akg:clusterAlias "Micro-PVM_4-SEAAD" ; akg:memberOf ?t . ?t akg:level/skos:notation "CCN20230508_ACPS" ; rdfs:label ?change }',
+        'SELECT ?change WHERE { ?c akg:clusterAlias "Micro-PVM_4-SEAAD" ; akg:memberOf ?t . ?t akg:level/skos:notation "CCN20230508_ACPS" ; rdfs:label ?change }',
     )
-    assert found == [
-        {"c": "https://purl.brain-bican.org/taxonomy/CCN20230508/cluster/Micro-PVM_4-SEAAD", "change": "increase"}
-    ]
-    result = run(
-        "export", "SEAAD-taxonomy", "--release", "20231030", "--source", ATLAS, "--out", tmp_path, "--format", "ttl"
-    )
-    assert result.exit_code == 0, result.stderr
-    old = load_store(tmp_path / "SEAAD-taxonomy" / "20231030" / "CCN20230508.ttl")
-    assert select(old, 'SELECT ?t WHERE { ?t rdfs:label "Lamp5 Lhx6" ; skos:notation ?label }') == [
-        {"t": "https://purl.brain-bican.org/taxonomy/CCN20230508/CCN20230508_SUBC_0001"}
-    ]
+    assert found == [{"change": "increase"}]
 
 
 def test_hmba_species_from_cluster_names(exported: Path) -> None:

@@ -6,8 +6,10 @@ its taxonomy publishes. There is one today: the Zeng aging mouse clusters.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from . import registry
 from .errors import InputError, Problem
@@ -27,21 +29,13 @@ from .model import (
 from .registry import TaxonomySpec
 from .source import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
 
+log = logging.getLogger(__name__)
+
 Builder = Callable[[TaxonomySpec, ReleaseTables], Taxonomy]
 
-# Zeng aging cluster.csv columns beyond the ABC cluster table → (akg property, XSD datatype)
-AGING_STATISTICS = {
-    "number_of_adult_cells": ("adultCellCount", "integer"),
-    "number_of_aged_cells": ("agedCellCount", "integer"),
-    "proportion_adult_cells": ("adultCellProportion", "double"),
-    "proportion_aged_cells": ("agedCellProportion", "double"),
-    "odds_ratio": ("agedOddsRatio", "double"),
-    "log2_odds_ratio": ("log2AgedOddsRatio", "double"),
-    "cluster_age_bias": ("ageBias", "string"),
-    "cluster_age_bias_color": ("ageBiasColor", "string"),
-}
-AGING_CLUSTER_COLUMNS = ("cluster_alias", "cluster_label", "cluster_name")
-AGING_MAPPING_COLUMNS = ("cluster_alias", "cluster_label", "cluster_annotation_term_label")
+# cluster_mapping.csv: one block of rows per WMB level (supertype, subclass, class), each repeating the cluster
+MAPPING_COLUMNS = ("cluster_alias", "cluster_label", "cluster_name", "cluster_annotation_term_label")
+CLUSTER_COLUMNS = ("cluster_alias", "cluster_label")
 
 
 def builder(spec: TaxonomySpec) -> Builder:
@@ -51,52 +45,110 @@ def builder(spec: TaxonomySpec) -> Builder:
 
 
 def build_aging(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
-    """The aging clusters as a one-level taxonomy with a neurotransmitter facet, mapped onto WMB.
+    """The aging clusters as a one-level taxonomy (plus a neurotransmitter facet when known), mapped onto WMB.
 
-    The ABC Atlas publishes no term tables for it, only cluster.csv (in Zeng-Aging-Mouse-10Xv3) and
-    cluster_mapping.csv. Levels and neurotransmitter terms are minted here, labelled `<accession>_CLUS`,
-    `<accession>_NEUR` and `<accession>_NEUR_<name>`. Each aging cluster gets skos:broadMatch links to the WMB
-    supertype, subclass and class it is mapped to: a mapping, not a claim that it is a WMB term.
+    The ABC Atlas publishes no term tables for it. `cluster_mapping.csv` carries the whole mapping (each aging
+    cluster's label, name, order, colour and its WMB supertype, subclass and class), so the clusters are built from
+    it alone. The 10Xv3 `cluster.csv`, in another directory and at that directory's own version, only enriches them
+    (cell counts, age statistics, neurotransmitter); when it is absent that is one warning. Levels and
+    neurotransmitter terms are minted here, labelled `<accession>_CLUS`, `<accession>_NEUR` and
+    `<accession>_NEUR_<name>`. Each aging cluster gets skos:broadMatch links to the WMB terms it is mapped to:
+    a mapping, not a claim that it is a WMB term.
     """
+    spec = spec.at(tables.release)
     problems: list[Problem] = []
-    accession = spec.accession
     wmb = registry.get(spec.maps_onto or "WMB-taxonomy").accession
-    taxonomy = Taxonomy(spec.id, accession, spec.title, spec.species, tables.directory, tables.release, tables.sources)
-    cluster_level, nt_level = f"{accession}_CLUS", f"{accession}_NEUR"
-    taxonomy.levels = [Level(nt_level, "neurotransmitter", 0, True), Level(cluster_level, "cluster", 1, False)]
-    clusters = tables.get(CLUSTER)
-    mapping = tables.get(CLUSTER_MAPPING)
-    for tag, table in ((CLUSTER, clusters), (CLUSTER_MAPPING, mapping)):
-        if table is None:
-            directory = spec.directory_of(tag)
-            problems.append(Problem(f"metadata/{directory}/{tables.release}/{tag}.csv", "required file is missing"))
-    if clusters is not None and has_columns(clusters, AGING_CLUSTER_COLUMNS, problems):
-        _aging_clusters(clusters, taxonomy, cluster_level, problems)
-    if mapping is not None and has_columns(mapping, AGING_MAPPING_COLUMNS, problems):
-        taxonomy.mappings = _aging_mappings(mapping, taxonomy, wmb, problems)
+    taxonomy = Taxonomy(
+        spec.id, spec.accession, spec.title, spec.species, tables.directory, tables.release, tables.sources
+    )
+    cluster_level, nt_level = f"{spec.accession}_CLUS", f"{spec.accession}_NEUR"
+    taxonomy.levels = [Level(cluster_level, "cluster", 1, False)]
+    for tag in spec.required_tables:
+        if tables.get(tag) is None:
+            problems.append(Problem(tables.where(tag), "required file is missing"))
+    mapping, clusters = tables.get(CLUSTER_MAPPING), tables.get(CLUSTER)
+    if mapping is not None and has_columns(mapping, MAPPING_COLUMNS, problems):
+        taxonomy.mappings = _aging_clusters_and_mappings(mapping, taxonomy, cluster_level, wmb, problems)
+    if clusters is None:
+        log.warning(
+            "%s release %s: %s is absent; the clusters are exported from cluster_mapping.csv without cell counts, "
+            "age statistics or neurotransmitters",
+            spec.id,
+            tables.release,
+            tables.where(CLUSTER),
+        )
+    elif mapping is not None and has_columns(clusters, CLUSTER_COLUMNS, problems):
+        nt_terms = _enrich_clusters(clusters, taxonomy, spec, problems)
+        if nt_terms:
+            taxonomy.levels.insert(0, Level(nt_level, "neurotransmitter", 0, True))
+            taxonomy.terms[:0] = nt_terms
     if problems:
         raise InputError(problems)
     return taxonomy
 
 
-def _aging_clusters(table: Table, taxonomy: Taxonomy, level: str, problems: list[Problem]) -> None:
+def _aging_clusters_and_mappings(
+    table: Table, taxonomy: Taxonomy, level: str, wmb: str, problems: list[Problem]
+) -> list[Mapping]:
+    """Clusters (a term and a leaf cluster each) from their first row; a WMB mapping from every row."""
+    seen: dict[str, tuple[str, int]] = {}  # alias -> (label, first row)
+    mappings = []
+    for number, row in table.numbered():
+        read = RowReader(table, number, row, problems)
+        alias, label, name, target = (read.required(c) for c in MAPPING_COLUMNS)
+        if alias in seen:
+            known, first = seen[alias]
+            if known != label:
+                read.problem("cluster_label", f"differs from {known!r} given to alias {alias} at row {first}", label)
+                continue
+        elif alias and label:
+            seen[alias] = (label, number)
+            taxonomy.terms.append(
+                Term(label, name, level, colour=read.colour("cluster_color"), order=read.count("cluster_order"))
+            )
+            taxonomy.clusters.append(Cluster(alias, label))
+            taxonomy.memberships.append(Membership(alias, label))
+        if not (alias and label and target):
+            continue
+        set_name = read.text("cluster_annotation_term_set_name")
+        mappings.append(
+            Mapping(
+                label,
+                "broadMatch",
+                TaxonomyNode(wmb, target),
+                "ManualMappingCuration",
+                table.path,
+                f"aging cluster mapped to a WMB {set_name}" if set_name else None,
+            )
+        )
+    return mappings
+
+
+def _enrich_clusters(table: Table, taxonomy: Taxonomy, spec: TaxonomySpec, problems: list[Problem]) -> list[Term]:
+    """Cell counts, statistics and the neurotransmitter facet from the 10Xv3 cluster.csv; returns the facet terms."""
+    position = {cluster.alias: i for i, cluster in enumerate(taxonomy.clusters)}
+    term_position = {term.label: i for i, term in enumerate(taxonomy.terms)}
     nt_terms: dict[str, Term] = {}
     for number, row in table.numbered():
         read = RowReader(table, number, row, problems)
-        alias, label, name = (read.required(c) for c in AGING_CLUSTER_COLUMNS)
-        cells = read.count("number_of_cells")
-        taxonomy.terms.append(
-            Term(
+        alias, label = (read.required(c) for c in CLUSTER_COLUMNS)
+        if alias not in position:
+            if alias:
+                read.problem("cluster_alias", "names a cluster that cluster_mapping.csv does not contain", alias)
+            continue
+        cluster = taxonomy.clusters[position[alias]]
+        if label and cluster.label != label:
+            read.problem(
+                "cluster_label",
+                f"disagrees with cluster_mapping.csv, which labels alias {alias} {cluster.label}",
                 label,
-                name,
-                level,
-                colour=read.colour("cluster_color"),
-                order=read.count("cluster_order"),
-                cell_count=cells,
             )
-        )
-        taxonomy.clusters.append(Cluster(alias, label, cells, tuple(_statistics(read))))
-        taxonomy.memberships.append(Membership(alias, label))
+            continue
+        cells = read.count("number_of_cells")
+        taxonomy.clusters[position[alias]] = Cluster(alias, cluster.label, cells, tuple(_statistics(read, spec)))
+        if cluster.label in term_position:
+            i = term_position[cluster.label]
+            taxonomy.terms[i] = replace(taxonomy.terms[i], cell_count=cells)
         nt = read.text("neurotransmitter_combined_label")
         if nt is None:
             continue
@@ -114,31 +166,32 @@ def _aging_clusters(table: Table, taxonomy: Taxonomy, level: str, problems: list
                 nt_term.colour,
             )
         taxonomy.memberships.append(Membership(alias, known.label))
-    taxonomy.terms[:0] = sorted(nt_terms.values(), key=lambda term: term.name)
+    return sorted(nt_terms.values(), key=lambda term: term.name)
 
 
-def _statistics(read: RowReader) -> list[Statistic]:
+def _statistics(read: RowReader, spec: TaxonomySpec) -> list[Statistic]:
+    """The registry's statistics columns of one cluster.csv row, typed as it declares (absent columns skipped)."""
     found = []
-    for column, (prop, datatype) in AGING_STATISTICS.items():
-        value = read.text(column)
+    for column in spec.statistics:
+        value = read.text(column.column)
         if value is None:
             continue
-        if datatype == "integer":
-            count = read.count(column)
+        if column.datatype == "integer":
+            count = read.count(column.column)
             if count is not None:
-                found.append(Statistic(prop, str(count), datatype))
-        elif datatype == "double":
+                found.append(Statistic(column.property, str(count), "integer"))
+        elif column.datatype == "double":
             lexical = _double(value)
             if lexical is None:
-                read.problem(column, "expected a number", value)
+                read.problem(column.column, "expected a number", value)
             else:
-                found.append(Statistic(prop, lexical, datatype))
-        elif column.endswith("_color"):
-            colour = read.colour(column)
+                found.append(Statistic(column.property, lexical, "double"))
+        elif column.datatype == "colour":
+            colour = read.colour(column.column)
             if colour is not None:
-                found.append(Statistic(prop, colour, datatype))
+                found.append(Statistic(column.property, colour, "string"))
         else:
-            found.append(Statistic(prop, value, datatype))
+            found.append(Statistic(column.property, value, "string"))
     return found
 
 
@@ -153,34 +206,6 @@ def _double(value: str) -> str | None:
     if math.isinf(number):
         return "INF" if number > 0 else "-INF"
     return value
-
-
-def _aging_mappings(table: Table, taxonomy: Taxonomy, wmb: str, problems: list[Problem]) -> list[Mapping]:
-    labels = {cluster.alias: cluster.label for cluster in taxonomy.clusters}
-    mappings = []
-    for number, row in table.numbered():
-        read = RowReader(table, number, row, problems)
-        alias, label, target = (read.required(c) for c in AGING_MAPPING_COLUMNS)
-        if alias in labels and labels[alias] != label:
-            read.problem(
-                "cluster_label", f"disagrees with cluster.csv, which labels alias {alias} {labels[alias]}", label
-            )
-            continue
-        if alias not in labels:
-            read.problem("cluster_alias", "names a cluster that cluster.csv does not contain", alias)
-            continue
-        level = read.text("cluster_annotation_term_set_name")
-        mappings.append(
-            Mapping(
-                label,
-                "broadMatch",
-                TaxonomyNode(wmb, target),
-                "ManualMappingCuration",
-                table.path,
-                f"aging cluster mapped to a WMB {level}" if level else None,
-            )
-        )
-    return mappings
 
 
 ADAPTERS: dict[str, Builder] = {"aging": build_aging}

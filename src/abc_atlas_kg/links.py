@@ -1,14 +1,29 @@
-"""Cross-taxonomy links that abc-kg infers from two taxonomies' tables (declared as `links` in the registry).
+"""Enrichment steps: what an export adds to a built taxonomy, each switched on by name in the registry (`enrich`).
 
-Mappings that the ABC Atlas publishes itself (aging → WMB, HMBA-BG abbreviations) are read with their taxonomy;
-this module holds the ones computed here, justified as semapv:InstanceBasedMatching so users can tell them apart.
+- `species-from-names`: HMBA-BG encodes a cluster's species only in its name ("Human-128").
+- `abbreviation-mappings`: terms → the CL / UBERON / DHBA / Ensembl ids of the abbreviations in their names, from
+  the tables HMBA-BG publishes (skos:relatedMatch, semapv:ManualMappingCuration).
+- `shared-alias-links`: two releases of one taxonomy whose leaf clusters keep their cluster_alias (computed here,
+  semapv:InstanceBasedMatching, so users can tell them from the published ones).
+
+`run_steps` runs each declared step once per export. A linked taxonomy is obtained through `other`, which the
+pipeline gives; it is built without its own enrichment, so an export never re-enters itself.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from .model import Mapping, Taxonomy, TaxonomyNode
+from .errors import FetchError, InputError, Problem, UsageError
+from .model import ExternalNode, Mapping, RowReader, Taxonomy, TaxonomyNode, has_columns, with_species_from_names
+from .registry import TaxonomySpec
+from .source import ReleaseTables, Table
+from .vocab import expand_curie
+
+log = logging.getLogger(__name__)
+
+OtherTaxonomy = Callable[[str], Taxonomy]
 
 
 def leaf_terms_by_alias(taxonomy: Taxonomy) -> dict[str, str]:
@@ -36,3 +51,87 @@ def shared_cluster_alias(this: Taxonomy, other: Taxonomy) -> list[Mapping]:
 
 
 LINKS: dict[str, Callable[[Taxonomy, Taxonomy], list[Mapping]]] = {"shared-cluster-alias": shared_cluster_alias}
+
+
+def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy) -> list[Mapping]:
+    """Terms → the ontology ids of the abbreviations in their names; absent tables give one warning (model)."""
+    config = spec.abbreviations
+    abbreviations, links = tables.get(config.terms), tables.get(config.map)
+    if abbreviations is None or links is None:
+        if config.terms not in spec.optional_tables:  # optional ones were already warned about
+            log.warning("%s release %s: no abbreviation tables; no abbreviation mappings", spec.id, tables.release)
+        return []
+    problems: list[Problem] = []
+    if not has_columns(abbreviations, ("abbreviation_term", config.identifier_columns[0]), problems) or not has_columns(
+        links, ("cluster_annotation_term_label", "abbreviation_term"), problems
+    ):
+        raise InputError(problems)
+    identifiers = _identifiers(abbreviations, config.identifier_columns, problems)
+    labels = {term.label for term in taxonomy.terms}
+    mappings: list[Mapping] = []
+    for number, row in links.numbered():
+        read = RowReader(links, number, row, problems)
+        label, abbreviation = read.required("cluster_annotation_term_label"), read.required("abbreviation_term")
+        if label and label not in labels:
+            read.problem(
+                "cluster_annotation_term_label", "names a term that cluster_annotation_term.csv does not contain", label
+            )
+        if abbreviation and abbreviation not in identifiers:
+            read.problem("abbreviation_term", f"is not in {config.terms}.csv", abbreviation)
+        for curie, iri in identifiers.get(abbreviation, ()):
+            mappings.append(
+                Mapping(
+                    label,
+                    config.predicate,
+                    ExternalNode(iri, curie),
+                    "ManualMappingCuration",
+                    links.path,
+                    f"abbreviation {abbreviation}",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return mappings
+
+
+def _identifiers(table: Table, columns: tuple[str, ...], problems: list[Problem]) -> dict[str, list[tuple[str, str]]]:
+    identifiers: dict[str, list[tuple[str, str]]] = {}
+    for number, row in table.numbered():
+        read = RowReader(table, number, row, problems)
+        found = identifiers.setdefault(read.required("abbreviation_term"), [])
+        for column in columns:
+            curie = read.text(column)
+            if curie is None:
+                continue
+            iri = expand_curie(curie)
+            if iri is None:
+                read.problem(
+                    column, "is not a CURIE with a known prefix (CL, UBERON, DHBA, MBA, ENSEMBL, NCBIGene)", curie
+                )
+            else:
+                found.append((curie, iri))
+    return identifiers
+
+
+def _shared_alias_links(spec: TaxonomySpec, taxonomy: Taxonomy, other: OtherTaxonomy) -> list[Mapping]:
+    found: list[Mapping] = []
+    for link in spec.links:
+        try:
+            linked = other(link.other)
+        except (UsageError, FetchError) as err:
+            log.warning("no %s links from %s: %s", link.kind, spec.id, err)
+            continue
+        found += LINKS[link.kind](taxonomy, linked)
+    return found
+
+
+def run_steps(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy, other: OtherTaxonomy) -> Taxonomy:
+    """Run the enrichment steps the registry switches on for this taxonomy, each once, in the declared order."""
+    for step in spec.enrich:  # registry.ENRICHMENT_STEPS names exactly these three
+        if step == "species-from-names":
+            taxonomy = with_species_from_names(taxonomy, spec)
+        elif step == "abbreviation-mappings":
+            taxonomy.mappings.extend(abbreviation_mappings(spec, tables, taxonomy))
+        elif step == "shared-alias-links":
+            taxonomy.mappings.extend(_shared_alias_links(spec, taxonomy, other))
+    return taxonomy

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from .errors import InputError, Problem
 from .registry import TaxonomySpec
 from .source import (
-    ABBREVIATION,
-    ABBREVIATION_MAP,
     CLUSTER,
     MEMBERSHIP,
     PIVOTED,
@@ -26,7 +24,6 @@ from .source import (
     SourceFile,
     Table,
 )
-from .vocab import expand_curie
 
 COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 log = logging.getLogger(__name__)
@@ -139,7 +136,12 @@ class Taxonomy:
 
 
 def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
-    """Normalise and check a release's tables; raise InputError listing every problem found."""
+    """Normalise and check a release's tables; raise InputError listing every problem found.
+
+    What differs between releases (facets, label form, what membership counts mean) comes from the registry,
+    applied to this release by `spec.at(release)`.
+    """
+    spec = spec.at(tables.release)
     problems: list[Problem] = []
     taxonomy = Taxonomy(
         id=spec.id,
@@ -150,27 +152,64 @@ def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
         release=tables.release,
         sources=tables.sources,
     )
-    term_sets = _required(tables, TERM_SET, problems)
-    terms = _required(tables, TERM, problems)
+    for tag in spec.required_tables:
+        _required(tables, tag, problems)
+    warn_missing_optional(spec, tables)
+    term_sets, terms = tables.get(TERM_SET), tables.get(TERM)
     if term_sets is not None:
         taxonomy.levels = _levels(term_sets, spec.facets, problems)
     if terms is not None and term_sets is not None:
-        taxonomy.terms = _terms(terms, {level.label: level for level in taxonomy.levels}, problems)
-    _warn_unused_levels(taxonomy)
-    taxonomy.clusters, taxonomy.memberships = _clusters_and_memberships(tables, taxonomy, problems)
-    taxonomy.mappings = _abbreviation_mappings(tables, taxonomy, problems)
+        taxonomy.terms = _terms(terms, {level.label: level for level in taxonomy.levels}, spec, problems)
+    _check_unused_levels(taxonomy, spec, terms, problems)
+    taxonomy.clusters, taxonomy.memberships = _clusters_and_memberships(tables, taxonomy, spec, problems)
     if problems:
         raise InputError(problems)
-    return with_species_from_names(taxonomy, spec)
+    return taxonomy
 
 
-def _warn_unused_levels(taxonomy: Taxonomy) -> None:
-    """A term set without terms is exported, but said: the bundled sample, for one, leaves out its cluster terms."""
+def warn_missing_optional(spec: TaxonomySpec, tables: ReleaseTables) -> None:
+    """One warning per absent optional (enrichment) table: the rest of the release is still exported."""
+    for tag in spec.optional_tables:
+        if tables.get(tag) is None:
+            log.warning(
+                "%s release %s: optional table %s is absent; exported without what it adds",
+                spec.id,
+                tables.release,
+                tables.where(tag),
+            )
+
+
+def _check_unused_levels(taxonomy: Taxonomy, spec: TaxonomySpec, terms: Table | None, problems: list[Problem]) -> None:
+    """A term set without terms is an error, unless the registry says the release is known to omit it.
+
+    A term table with a header and no rows is an error too: exporting a taxonomy of 0 terms would replace a real
+    release with nothing.
+    """
+    if terms is not None and not any(True for _ in terms.numbered()):
+        problems.append(Problem(terms.path, "has a header but no terms; a release needs at least one term"))
+        return
+    if terms is None:
+        return
+    quirks = spec.quirks(taxonomy.release)
     used = {term.level for term in taxonomy.terms}
     for level in taxonomy.levels:
-        if level.label not in used:
+        if level.label in used:
+            continue
+        if level.label in quirks.omitted_term_sets:
             log.warning(
-                "%s release %s: term set %s (%s) has no terms", taxonomy.id, taxonomy.release, level.label, level.name
+                "%s release %s: term set %s (%s) has no terms: %s",
+                taxonomy.id,
+                taxonomy.release,
+                level.label,
+                level.name,
+                quirks.note or "the release is known to omit them",
+            )
+        else:
+            problems.append(
+                Problem(
+                    terms.path,
+                    f"has no terms of the term set {level.label} ({level.name}) that the term-set table declares",
+                )
             )
 
 
@@ -188,8 +227,7 @@ def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
 def _required(tables: ReleaseTables, tag: str, problems: list[Problem]) -> Table | None:
     table = tables.get(tag)
     if table is None:
-        where = f"metadata/{tables.directory}/{tables.release}/{tag}.csv"
-        problems.append(Problem(where, "required file is missing"))
+        problems.append(Problem(tables.where(tag), "required file is missing"))
     return table
 
 
@@ -273,10 +311,12 @@ def _levels(table: Table, facets: frozenset[str], problems: list[Problem]) -> li
     return levels
 
 
-def _terms(table: Table, levels: dict[str, Level], problems: list[Problem]) -> list[Term]:
+def _terms(table: Table, levels: dict[str, Level], spec: TaxonomySpec, problems: list[Problem]) -> list[Term]:
     set_column = "cluster_annotation_term_set_label"
     if not has_columns(table, ("label", "name", set_column), problems):
         return []
+    form = re.compile(spec.term_label_pattern) if spec.term_label_pattern else None
+    odd: list[str] = []  # labels not of the registry's form: said once, as a hint that the release is another
     terms: list[Term] = []
     rows: dict[str, int] = {}
     for number, row in table.numbered():
@@ -285,6 +325,8 @@ def _terms(table: Table, levels: dict[str, Level], problems: list[Problem]) -> l
         if label in rows:
             read.problem("label", f"duplicate term label (first at row {rows[label]})", label)
             continue
+        if label and form is not None and not form.search(label):
+            odd.append(label)
         if level and level not in levels:
             read.problem(set_column, "names a term set that cluster_annotation_term_set.csv does not declare", level)
         rows[label] = number
@@ -299,6 +341,15 @@ def _terms(table: Table, levels: dict[str, Level], problems: list[Problem]) -> l
                 cell_count=read.count("number_of_cells"),
                 description=read.text("description"),
             )
+        )
+    if odd:
+        log.warning(
+            "%s: %d term label(s) do not have the label form of %s (%s), e.g. %r: is this the release you meant?",
+            table.path,
+            len(odd),
+            spec.id,
+            form.pattern if form else "",
+            odd[0],
         )
     by_label = {term.label: term for term in terms}
     for term in terms:
@@ -330,7 +381,7 @@ def _parent_problems(term: Term, terms: dict[str, Term], levels: dict[str, Level
 
 
 def _clusters_and_memberships(
-    tables: ReleaseTables, taxonomy: Taxonomy, problems: list[Problem]
+    tables: ReleaseTables, taxonomy: Taxonomy, spec: TaxonomySpec, problems: list[Problem]
 ) -> tuple[list[Cluster], list[Membership]]:
     clusters: dict[str, Cluster] = {}
     cluster_table = tables.get(CLUSTER)
@@ -346,7 +397,8 @@ def _clusters_and_memberships(
     membership_table = tables.get(MEMBERSHIP)
     pivoted = tables.get(PIVOTED)
     if membership_table is not None:
-        memberships = _memberships(membership_table, terms, clusters, cluster_table is not None, problems)
+        counts = spec.membership_counts == "cluster"
+        memberships = _memberships(membership_table, terms, clusters, cluster_table is not None, counts, problems)
         where = membership_table.path
     elif pivoted is not None:
         memberships = _memberships_from_pivot(pivoted, taxonomy, clusters, problems)
@@ -374,8 +426,15 @@ def _missing_memberships(
 
 
 def _memberships(
-    table: Table, terms: dict[str, Term], clusters: dict[str, Cluster], clusters_declared: bool, problems: list[Problem]
+    table: Table,
+    terms: dict[str, Term],
+    clusters: dict[str, Cluster],
+    clusters_declared: bool,
+    counts: bool,
+    problems: list[Problem],
 ) -> list[Membership]:
+    """Long-form memberships. `counts`: number_of_cells is the leaf cluster's own count (registry
+    `membership_counts = "cluster"`), so it is checked against cluster.csv or, without one, taken as the count."""
     term_column = "cluster_annotation_term_label"
     if not has_columns(table, ("cluster_alias", term_column), problems):
         return []
@@ -383,7 +442,7 @@ def _memberships(
     for number, row in table.numbered():
         read = RowReader(table, number, row, problems)
         alias, label = read.required("cluster_alias"), read.required(term_column)
-        count = read.count("number_of_cells")
+        count = read.count("number_of_cells") if counts else None
         term = terms.get(label)
         if label and term is None:
             read.problem(term_column, "names a term that cluster_annotation_term.csv does not contain", label)
@@ -442,56 +501,3 @@ def _memberships_from_pivot(
             else:
                 memberships.append(Membership(alias, label))
     return memberships
-
-
-def _abbreviation_mappings(tables: ReleaseTables, taxonomy: Taxonomy, problems: list[Problem]) -> list[Mapping]:
-    """Terms → the CL / UBERON / DHBA / Ensembl ids of the abbreviations in their names (HMBA-BG publishes these).
-
-    The relation is skos:relatedMatch: "Astro-Epen" mentions astrocytes; it is not the CL class itself.
-    """
-    abbreviations, links = tables.get(ABBREVIATION), tables.get(ABBREVIATION_MAP)
-    if abbreviations is None or links is None:
-        return []
-    if not has_columns(abbreviations, ("abbreviation_term", "primary_identifier"), problems):
-        return []
-    if not has_columns(links, ("cluster_annotation_term_label", "abbreviation_term"), problems):
-        return []
-    identifiers: dict[str, list[tuple[str, str]]] = {}
-    for number, row in abbreviations.numbered():
-        read = RowReader(abbreviations, number, row, problems)
-        term = read.required("abbreviation_term")
-        found = identifiers.setdefault(term, [])
-        for column in ("primary_identifier", "secondary_identifier"):
-            curie = read.text(column)
-            if curie is None:
-                continue
-            iri = expand_curie(curie)
-            if iri is None:
-                read.problem(
-                    column, "is not a CURIE with a known prefix (CL, UBERON, DHBA, MBA, ENSEMBL, NCBIGene)", curie
-                )
-            else:
-                found.append((curie, iri))
-    labels = {term.label for term in taxonomy.terms}
-    mappings: list[Mapping] = []
-    for number, row in links.numbered():
-        read = RowReader(links, number, row, problems)
-        label, abbreviation = read.required("cluster_annotation_term_label"), read.required("abbreviation_term")
-        if label and label not in labels:
-            read.problem(
-                "cluster_annotation_term_label", "names a term that cluster_annotation_term.csv does not contain", label
-            )
-        if abbreviation and abbreviation not in identifiers:
-            read.problem("abbreviation_term", "is not in abbreviation_term.csv", abbreviation)
-        for curie, iri in identifiers.get(abbreviation, ()):
-            mappings.append(
-                Mapping(
-                    label,
-                    "relatedMatch",
-                    ExternalNode(iri, curie),
-                    "ManualMappingCuration",
-                    links.path,
-                    f"abbreviation {abbreviation}",
-                )
-            )
-    return mappings

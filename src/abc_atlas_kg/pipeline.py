@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import registry, source
-from .errors import AbcKgError, ExitCode, FetchError, InputError, NotConformingError, OutputError, Problem, UsageError
+from .errors import AbcKgError, ExitCode, InputError, NotConformingError, OutputError, Problem
 from .vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class ExportResult:
 class Run:
     """What one command invocation has already modelled: (id, root, release asked) → taxonomy without links."""
 
-    models: dict[tuple[str, str, str | None], model.Taxonomy] = field(default_factory=dict)
+    models: dict[tuple[str, str, str | None], tuple[model.Taxonomy, source.ReleaseTables]] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, release) → where it was read, in words
 
 
@@ -95,8 +95,8 @@ def _model(
     settings: fetch.Settings | None,
     run: Run,
     progress: Progress,
-) -> model.Taxonomy:
-    """Read and model one release, without links; remembered in `run`."""
+) -> tuple[model.Taxonomy, source.ReleaseTables]:
+    """Read and model one release, without enrichment; remembered in `run` when another taxonomy links to it."""
     key = (spec.id, str(root), release)
     if key in run.models:
         return run.models[key]
@@ -115,8 +115,8 @@ def _model(
     progress(spec.id, "model")
     taxonomy = adapters.builder(spec)(spec, tables)
     if spec.id in _link_targets():  # kept only if another taxonomy may link to it: memory stays bounded
-        run.models[key] = taxonomy
-    return taxonomy
+        run.models[key] = (taxonomy, tables)
+    return taxonomy, tables
 
 
 def _link_targets() -> set[str]:
@@ -131,22 +131,24 @@ def load_taxonomy(
     run: Run | None = None,
     progress: Progress = no_progress,
 ) -> model.Taxonomy:
-    """One release, modelled, with the cross-taxonomy links its registry entry declares (a new object each call)."""
+    """One release, modelled, then enriched by the steps its registry entry switches on, each once.
+
+    Linked taxonomies come from the same place and are modelled without their own enrichment (so an export never
+    re-enters itself); a `Run` models each at most once. The result is a new object: the remembered model is
+    never changed.
+    """
     from . import links
 
     run = run if run is not None else Run()
     spec = registry.get(taxonomy_id)
-    taxonomy = _model(spec, root, release, fetch_settings, run, progress)
-    mappings = list(taxonomy.mappings)
-    for link in spec.links:
+    taxonomy, tables = _model(spec, root, release, fetch_settings, run, progress)
+    taxonomy = replace(taxonomy, mappings=list(taxonomy.mappings))
+
+    def linked(other_id: str) -> model.Taxonomy:
         progress(spec.id, "link")
-        try:
-            other = _model(registry.get(link.other), root, None, fetch_settings, run, progress)
-        except (UsageError, FetchError) as err:
-            log.warning("no %s links from %s: %s", link.kind, spec.id, err)
-            continue
-        mappings.extend(links.LINKS[link.kind](taxonomy, other))
-    return replace(taxonomy, mappings=mappings)
+        return _model(registry.get(other_id), root, None, fetch_settings, run, progress)[0]
+
+    return links.run_steps(spec, tables, taxonomy, linked)
 
 
 def present_taxonomies(root: Path | None = None) -> list[str]:

@@ -1,19 +1,22 @@
 """Source stage: read one taxonomy release's ABC tables from a directory laid out like the ABC bucket.
 
-Layout: `<root>/metadata/<directory>/<release>/<file_tag>.csv`, derived tables in `views/`.
-Every cell is read as text, with no NA detection (the neurotransmitter term named "NA" is data);
-an empty cell means missing. The stdlib csv reader does exactly that, faster than pandas would.
+Layout: `<root>/metadata/<directory>/<version>/<file_tag>.csv`, derived tables in `views/`.
+Tables are read with pandas, as the ABC Atlas' own access library does, with every cell as text and NA detection
+off (the neurotransmitter terms named "NA" and "None" are data); an empty cell means missing.
+
+Before pandas sees a file, one streaming pass with the csv module checks it: UTF-8, balanced quotes and the same
+number of fields on every row. pandas reports such faults by byte offset or not at all (a short row is padded
+silently); the pass names the spreadsheet row instead, and holds only one record in memory while it does.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .errors import InputError, Problem, UsageError
 
@@ -29,6 +32,19 @@ ABBREVIATION_MAP = "cluster_annotation_to_abbreviation_map"
 # Only these tables are read: a release directory can also hold cell-level files of millions of rows.
 KNOWN_TABLES = (TERM_SET, TERM, CLUSTER, MEMBERSHIP, CLUSTER_MAPPING, ABBREVIATION, ABBREVIATION_MAP)
 KNOWN_VIEWS = (PIVOTED,)
+
+# The columns the model reads from the large tables; the others are checked by the scan but never kept in memory.
+USED_COLUMNS: dict[str, tuple[str, ...]] = {
+    MEMBERSHIP: (
+        "cluster_alias",
+        "cluster_annotation_term_label",
+        "cluster_annotation_term_set_label",
+        "number_of_cells",
+    ),
+}
+# Free text is kept exactly as published (a WMB description ends with a space); identifiers and numbers are stripped.
+FREE_TEXT = frozenset({"name", "description", "cluster_name", "abbreviation_meaning", "parent_term_name"})
+MAX_PROBLEMS_PER_FILE = 100  # a file broken on every row says so without holding a million messages
 
 
 @dataclass(frozen=True)
@@ -53,22 +69,37 @@ class Origin(NamedTuple):
 
 @dataclass
 class Table:
-    """One CSV file: its header and rows, each a dict keyed by column name (all values stripped text).
+    """One CSV file: its full header and the columns the model reads, as text.
 
-    `row_numbers[i]` is the spreadsheet row of `rows[i]` (the header is row 1), for error messages.
+    Rows are produced one at a time by `numbered()`; row `i` (0-based) is spreadsheet row `i + 2` (the header is
+    row 1; a quoted field spanning lines is one row, as a spreadsheet shows it).
     """
 
     source: SourceFile
     columns: tuple[str, ...]
-    rows: list[dict[str, str]]
-    row_numbers: list[int]
+    data: dict[str, Sequence[Any]] = field(default_factory=dict)
+    length: int = 0
 
     @property
     def path(self) -> str:
         return self.source.relative_path
 
-    def numbered(self) -> zip[tuple[int, dict[str, str]]]:
-        return zip(self.row_numbers, self.rows, strict=True)
+    def __len__(self) -> int:
+        return self.length
+
+    def numbered(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """(row number, {column: value}) for every non-blank row; identifiers stripped, free text verbatim."""
+        names = list(self.data)
+        strip = [name not in FREE_TEXT for name in names]
+        for index, values in enumerate(zip(*(self.data[n] for n in names), strict=True)):
+            if not any(values):
+                continue  # blank line, e.g. one left by a spreadsheet
+            row = {n: (v.strip() if s else v) for n, v, s in zip(names, values, strip, strict=True)}
+            yield index + 2, row
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        return [row for _, row in self.numbered()]
 
 
 @dataclass
@@ -78,9 +109,14 @@ class ReleaseTables:
     directory: str
     release: str
     tables: dict[str, Table] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)  # tag -> bucket-relative path where it was looked for
 
     def get(self, tag: str) -> Table | None:
         return self.tables.get(tag)
+
+    def where(self, tag: str) -> str:
+        """The bucket-relative path of a table, present or not, for messages."""
+        return self.locations.get(tag) or table_path(self.directory, self.release, tag)
 
     @property
     def sources(self) -> list[SourceFile]:
@@ -110,91 +146,155 @@ def read_release(
     root: Path,
     directory: str,
     release: str,
-    elsewhere: Mapping[str, str | tuple[str, str]] | None = None,
+    elsewhere: Mapping[str, tuple[str, str]] | None = None,
     origins: Mapping[str, Origin] | None = None,
 ) -> ReleaseTables:
     """Read the known tables of a release; absent files are simply absent (the model decides what is required).
 
-    `elsewhere` names tables that the ABC Atlas publishes in another directory of the same release
-    (the aging clusters' cluster.csv sits in Zeng-Aging-Mouse-10Xv3). `origins` maps bucket-relative paths to
-    where a fetched file came from, so provenance can name its URL and manifest version; files without an entry
-    are described by path, MD5 and size only.
+    `elsewhere` maps a file tag to the (directory, directory version) it is published in when that is not the
+    taxonomy's own directory: the aging clusters' cluster.csv sits in Zeng-Aging-Mouse-10Xv3, at that directory's
+    own version (20250131 while the taxonomy's is 20241130). `origins` maps bucket-relative paths to where a
+    fetched file came from, so provenance can name its URL and manifest version; files without an entry are
+    described by path, MD5 and size only.
     """
     folder = release_dir(root, directory, release)
     if not folder.is_dir():
         raise UsageError(f"no release directory {folder}")
     found = ReleaseTables(directory, release)
     problems: list[Problem] = []
-    moved = elsewhere or {}
-    places = {t: (v, release) if isinstance(v, str) else tuple(v) for t, v in moved.items()}  # (directory, version)
-    candidates = [
-        (tag, release_dir(root, *places.get(tag, (directory, release))) / f"{tag}.csv") for tag in KNOWN_TABLES
-    ]
-    views = folder / "views"
-    if views.is_dir():
-        for path in sorted(views.glob("*.csv")):
-            tag = path.name.split(".", 1)[0]
-            if tag in KNOWN_VIEWS and tag not in found.tables:
-                candidates.append((tag, path))
-    for tag, path in candidates:
-        if path.is_file():
+    moved = dict(elsewhere or {})
+    candidates: list[tuple[str, str]] = []
+    for tag in KNOWN_TABLES:
+        where, version = moved.get(tag, (directory, release))
+        candidates.append((tag, table_path(where, version, tag)))
+    candidates += [(tag, table_path(directory, release, tag)) for tag in KNOWN_VIEWS]
+    for tag, relative in candidates:
+        path = root / relative
+        if not path.is_file() and tag in KNOWN_VIEWS:  # a partial copy of a view, e.g. `<tag>.sample.csv`
+            path = next(iter(sorted(path.parent.glob(f"{tag}.*.csv"))), path)
             relative = path.relative_to(root).as_posix()
-            table = read_csv(path, relative, problems)
-            if table is not None:
-                origin = (origins or {}).get(relative)
-                if origin is not None:
-                    table.source = replace(
-                        table.source,
-                        url=origin.url,
-                        manifest_version=origin.manifest_version,
-                        verified=origin.verified,
-                    )
-                found.tables[tag] = table
+        found.locations[tag] = relative
+        if not path.is_file():
+            continue
+        table = read_csv(path, relative, problems, USED_COLUMNS.get(tag))
+        if table is None:
+            continue
+        origin = (origins or {}).get(relative)
+        if origin is not None:
+            table.source = replace(
+                table.source, url=origin.url, manifest_version=origin.manifest_version, verified=origin.verified
+            )
+        found.tables[tag] = table
     if problems:
         raise InputError(problems)
     return found
 
 
-def read_csv(path: Path, relative_path: str, problems: list[Problem]) -> Table | None:
-    """Parse one CSV strictly: UTF-8 (BOM allowed), any line ending, quoted fields, cells stripped."""
-    data = path.read_bytes()
-    source = SourceFile(relative_path, hashlib.md5(data).hexdigest(), len(data))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        problems.append(
-            Problem(relative_path, f"is not UTF-8 text (undecodable byte at offset {err.start}); save it as UTF-8")
-        )
-        return None
-    records = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [cell.strip() for cell in next(records, [])]
-        rows = [[cell.strip() for cell in record] for record in records]
-    except csv.Error as err:
-        problems.append(Problem(relative_path, f"is not valid CSV: {err}"))
-        return None
-    if not header or header == [""]:
-        problems.append(Problem(relative_path, "is empty: expected a header row"))
-        return None
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            problems.append(Problem(relative_path, "column appears twice in the header", row=1, column=column))
-        seen.add(column)
-    table_rows: list[dict[str, str]] = []
-    row_numbers: list[int] = []
-    for number, record in enumerate(rows, start=2):
-        if not any(record):
-            continue  # blank line, e.g. a trailing newline left by a spreadsheet
-        if len(record) != len(header):
-            problems.append(
-                Problem(
-                    relative_path,
-                    f"has {len(record)} fields but the header has {len(header)}",
-                    row=number,
+class _UndecodableLine(Exception):
+    def __init__(self, byte: int):
+        self.byte = byte
+
+
+class _Scan:
+    """One streaming pass over a CSV file: MD5, size, header, row count and every structural fault by row."""
+
+    def __init__(self, path: Path, relative_path: str):
+        self.path, self.relative_path = path, relative_path
+        self.md5 = hashlib.md5()
+        self.size = 0
+        self.header: list[str] = []
+        self.rows = 0  # records after the header, blank ones included
+        self.problems: list[Problem] = []
+
+    def _lines(self, handle: Any) -> Iterator[str]:
+        first = True
+        for raw in handle:
+            self.md5.update(raw)
+            self.size += len(raw)
+            if first and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            first = False
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _UndecodableLine(raw[err.start]) from None
+
+    def problem(self, message: str, row: int | None = None) -> None:
+        if len(self.problems) < MAX_PROBLEMS_PER_FILE:
+            self.problems.append(Problem(self.relative_path, message, row=row))
+        elif len(self.problems) == MAX_PROBLEMS_PER_FILE:
+            self.problems.append(Problem(self.relative_path, f"more faults after these {MAX_PROBLEMS_PER_FILE}"))
+
+    def run(self) -> None:
+        with self.path.open("rb") as handle:
+            try:
+                self._records(csv.reader(self._lines(handle), strict=True))
+            except _UndecodableLine as err:
+                self.problem(
+                    f"is not UTF-8 text (undecodable byte 0x{err.byte:02x} in this row); save it as UTF-8",
+                    row=self.rows + 2 if self.header else 1,
                 )
-            )
-            continue
-        table_rows.append(dict(zip(header, record, strict=True)))
-        row_numbers.append(number)
-    return Table(source, tuple(header), table_rows, row_numbers)
+            except csv.Error as err:
+                row = self.rows + 2 if self.header else 1
+                text = str(err)
+                if "field larger than field limit" in text or "unexpected end of data" in text:
+                    text = "a quoted field that starts in this row is never closed"
+                self.problem(f"is not valid CSV: {text}", row=row)
+
+    def _records(self, records: Iterator[list[str]]) -> None:
+        header = next(records, None)
+        if header is None or not any(cell.strip() for cell in header):
+            self.problem("is empty: expected a header row")
+            return
+        self.header = [cell.strip() for cell in header]
+        seen: set[str] = set()
+        for column in self.header:
+            if column in seen:
+                self.problems.append(
+                    Problem(self.relative_path, "column appears twice in the header", row=1, column=column)
+                )
+            seen.add(column)
+        width = len(self.header)
+        for record in records:
+            self.rows += 1
+            if record and len(record) != width and any(record):
+                self.problem(f"has {len(record)} fields but the header has {width}", row=self.rows + 1)
+
+
+def read_csv(
+    path: Path, relative_path: str, problems: list[Problem], used: Sequence[str] | None = None
+) -> Table | None:
+    """Check one CSV strictly, then read it (only the `used` columns, when given) with pandas as text."""
+    scan = _Scan(path, relative_path)
+    scan.run()
+    if scan.problems:
+        problems.extend(scan.problems)
+        return None
+    source = SourceFile(relative_path, scan.md5.hexdigest(), scan.size)
+    header = tuple(scan.header)
+    wanted = [c for c in header if used is None or c in used]
+    if not wanted:
+        return Table(source, header, {}, scan.rows)
+    import pandas as pd  # heavy: imported only when a table is read
+
+    try:
+        frame = pd.read_csv(
+            path,
+            header=0,
+            names=list(header),
+            usecols=wanted,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            engine="c",
+        )
+    except (ValueError, pd.errors.ParserError) as err:  # the scan passed, so this is unexpected: say what pandas said
+        problems.append(Problem(relative_path, f"could not be read as CSV: {err}"))
+        return None
+    data = {column: frame[column].to_numpy(dtype=object) for column in wanted}
+    if len(frame) != scan.rows:
+        problems.append(Problem(relative_path, f"pandas read {len(frame)} rows where the scan found {scan.rows}"))
+        return None
+    return Table(source, header, data, len(frame))
