@@ -18,7 +18,7 @@ import requests
 import servers
 from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli, run
 
-from abc_atlas_kg.load import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
+from abc_atlas_kg.store import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
 
 CLASS_01 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -79,7 +79,7 @@ def test_embedded_reload_is_idempotent_and_the_summary_is_counted_by_the_store(t
     assert embedded_counts(store) == once
     assert "loaded 3 graph(s)" in second.stderr
     line = next(line for line in second.stderr.splitlines() if RELEASE_GRAPH in line)
-    assert "335 triples" in line and "WMB-taxonomy release 20231215" in line
+    assert "335 triples" in line
     assert second.stdout == ""
 
 
@@ -261,7 +261,7 @@ def test_serve_answers_queries_read_only(embedded_store: Path) -> None:
         deadline = time.monotonic() + 15
         while True:
             try:
-                rows = server_select(url, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+                rows = server_select(url + "?union-default-graph", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and process.poll() is None, "abc-kg serve did not come up"

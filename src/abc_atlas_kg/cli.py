@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +20,12 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from . import __version__, fetch, load, pipeline, query, registry, validate, write
+from . import __version__, fetch, pipeline, registry, validate, write
+from . import store as kgstore
 from .errors import AbcKgError, ExitCode, StoreError, UsageError
 from .resources import sample_root
 from .source import available_releases
+from .store import binding, named, results
 from .vocab import DEFAULT_BASE_IRI
 
 
@@ -271,7 +274,7 @@ def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--store",
             type=click.Path(file_okay=False, path_type=Path),
-            help=f"Embedded Oxigraph store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+            help=f"Embedded Oxigraph store folder. Default: ${kgstore.STORE_ENV}, else {kgstore.default_store_dir()}.",
         ),
         click.option(
             "--endpoint",
@@ -295,12 +298,12 @@ def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--auth",
             "auth_scheme",
-            type=click.Choice(load.AUTH_SCHEMES),
+            type=click.Choice(kgstore.AUTH_SCHEMES),
             default="auto",
             envvar="ABC_KG_ENDPOINT_AUTH",
             show_default=True,
-            help=f"Authentication for --endpoint. Credentials come only from ${load.USER_ENV}, "
-            f"${load.PASSWORD_ENV}, ${load.TOKEN_ENV} or a hidden prompt on a terminal. auto: bearer if a token "
+            help=f"Authentication for --endpoint. Credentials come only from ${kgstore.USER_ENV}, "
+            f"${kgstore.PASSWORD_ENV}, ${kgstore.TOKEN_ENV} or a hidden prompt on a terminal. auto: bearer if a token "
             "is set, else Digest or Basic as the server's challenge asks.",
         ),
     ]
@@ -311,14 +314,9 @@ def _target_options(fn: Callable[..., None]) -> Callable[..., None]:
 
 def _open_target(
     store: Path | None, endpoint: str | None, query_url: str | None, gsp_param: str, auth_scheme: str, read_only: bool
-) -> load.Target:
-    if store is not None and endpoint:
-        raise UsageError("choose --store or --endpoint, not both")
-    if endpoint:
-        return load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme)
-    if query_url:
-        raise UsageError("--query-url goes with --endpoint")
-    return load.EmbeddedStore(store or load.default_store_dir(), read_only=read_only)
+) -> kgstore.Target:
+    credentials = kgstore.credentials_from_env() if endpoint else None
+    return kgstore.open_target(store, endpoint, query_url, gsp_param, auth_scheme, credentials, read_only)
 
 
 @main.command("load")
@@ -369,17 +367,16 @@ def load_command(
     started = time.perf_counter()
     target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=False)  # fail early
     try:
-        with load.workdir() as work:
-            payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
+        with tempfile.TemporaryDirectory(prefix="abc-kg-load-") as work:
+            # TODO(H7): pipeline.build → Documents handed to kgstore.load(documents=...), without files.
+            files = [item for item in chosen if isinstance(item, Path)]
             for item in chosen:
-                if isinstance(item, Path):
-                    payloads += load.file_payloads(item, work, graph)
-                else:
-                    payloads += load.taxonomy_payloads(item, work, source, release, base_iri)
+                if not isinstance(item, Path):
+                    files += pipeline.export(item, source, Path(work) / item, ["nq"], base_iri, release).files
             exported = time.perf_counter() - started
-            if fresh and isinstance(target, load.EmbeddedStore):
+            if fresh and isinstance(target, kgstore.EmbeddedStore):
                 target.clear()
-            summary = load.load(target, payloads)
+            summary = kgstore.load(target, files=files, graph=graph, vocabulary=not no_vocabulary)
     finally:
         target.close()
     click.echo(summary.text(), err=True)
@@ -393,7 +390,7 @@ def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | Non
         path = Path(item)
         if path.is_file():
             chosen.append(path)
-        elif path.suffix in load.RDF_FILE_SUFFIXES:
+        elif path.name.lower().endswith(kgstore.RDF_FILE_SUFFIXES):
             raise UsageError(f"no such file: {item}")
         else:
             chosen.append(registry.get(item).id)
@@ -420,7 +417,7 @@ def pipeline_releases(root: Path, spec: registry.TaxonomySpec) -> list[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(query.OUTPUT_FORMATS),
+    type=click.Choice(kgstore.OUTPUT_FORMATS),
     default="table",
     show_default=True,
     help="SELECT output.",
@@ -444,23 +441,28 @@ def query_command(
     they match each release in its own graph (GRAPH ?g).
     """
     if list_queries:
-        query.describe(sys.stdout)
+        named.describe(sys.stdout)
         return
     if (query_text is None) == (query_file is None):
         raise UsageError("give one QUERY_NAME, SPARQL string or --file (see `abc-kg query --list`)")
-    named = None
+    named_query = None
     if query_file is not None:
         text = query_file.read_text(encoding="utf-8")
-    elif query_text is not None and query.looks_like_name(query_text):
-        named = query.get(query_text)
-        text = named.text
+    elif query_text is not None and named.looks_like_name(query_text):
+        named_query = named.get(query_text)
+        text = named_query.text
     else:
         text = query_text or ""
-    bindings = query.bind(named, query.parse_params(params))
+    bindings = named.bind(named_query, named.parse_params(params))
+    if named_query is None:
+        text = kgstore.with_prefixes(text)
     target = _open_target(store, endpoint, query_url, gsp_param, auth_scheme, read_only=True)
     try:
         start = time.perf_counter()
-        output = query.render(target.query(text, bindings), fmt)
+        result = target.query(text, bindings)
+        if isinstance(result, results.Solutions) and binding.Sparql(text).select_star:
+            result = result.reordered(binding.Sparql(text).variables)
+        output = kgstore.render(result, fmt)
     finally:
         target.close()
     logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
@@ -471,7 +473,7 @@ def query_command(
 @click.option(
     "--store",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Embedded store folder. Default: ${load.STORE_ENV}, else {load.default_store_dir()}.",
+    help=f"Embedded store folder. Default: ${kgstore.STORE_ENV}, else {kgstore.default_store_dir()}.",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True)
 def serve(store: Path | None, port: int) -> None:
@@ -480,15 +482,15 @@ def serve(store: Path | None, port: int) -> None:
     Runs the Oxigraph server (`oxigraph serve-read-only`) with the union of all graphs as default graph. Do not
     load into the store while it is being served. Stop with Ctrl-C.
     """
-    location = store or load.default_store_dir()
-    if not (location / "CURRENT").is_file():
-        raise StoreError(f"no store at {location}; load something first with `abc-kg load`")
+    location = store or kgstore.default_store_dir()
     binary = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))
     if binary is None:
         raise StoreError("the oxigraph server is not installed (pip install oxigraph)")
-    command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    command = kgstore.serve_command(binary, location, port)
+    lock = kgstore.serve_lock(location)
+    lock.__enter__()  # held until serve returns: `load` refuses the store meanwhile
     click.echo(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)", err=True)
-    process = subprocess.Popen([*command, "--union-default-graph"])
+    process = subprocess.Popen(command)
     # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
     previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
