@@ -17,8 +17,8 @@ import servers
 from click.testing import CliRunner, Result
 from conftest import COMPLETE, VIRTUOSO_ENV, load_cli
 
-from abc_atlas_kg.store import binding, named
 from abc_atlas_kg.cli import main
+from abc_atlas_kg.store import binding, named
 
 G = "20231215"
 CAR3_SUBC = "001 CLA-EPd-CTX Car3 Glut"
