@@ -470,7 +470,7 @@ def _wait_for(check: Callable[[], bool], process: subprocess.Popen[bytes], secon
 def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
     before = graph_triples(embedded_copy, RELEASE_GRAPH)
     process = _load_process(big_file, "--graph", RELEASE_GRAPH, "--store", embedded_copy)
-    _wait_for(lambda: any(embedded_copy.parent.glob(".store.scratch-*/scratch/*.sst")), process)
+    _wait_for(lambda: any(embedded_copy.parent.glob(".store.scratch-*/input-0/CURRENT")), process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert graph_triples(embedded_copy, RELEASE_GRAPH) == before

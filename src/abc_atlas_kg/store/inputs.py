@@ -19,7 +19,7 @@ from __future__ import annotations
 import gzip
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -120,24 +120,6 @@ def _doctype_end(text: str, start: int) -> int:
     return close
 
 
-def parse_file(path: Path) -> Iterator[ox.Quad]:
-    """The file's quads, streamed (bounded memory); parse errors name the file (exit 1)."""
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    fmt, gzipped = rdf_format(path)
-    if fmt == ox.RdfFormat.RDF_XML:
-        check_xml_prolog(path, gzipped)
-    handle = _open(path, gzipped)
-    try:
-        yield from ox.parse(handle, format=fmt, base_iri=path.resolve().as_uri())
-    except (SyntaxError, ValueError) as err:
-        raise InputError([Problem(str(path), f"cannot be parsed: {err}")]) from None
-    except (OSError, EOFError) as err:
-        raise InputError([Problem(str(path), f"cannot be read: {err}")]) from None
-    finally:
-        handle.close()
-
-
 @dataclass
 class Staged:
     """One target graph's content, from one or more inputs: how to stream it and how to test a triple against it."""
@@ -146,6 +128,11 @@ class Staged:
     origins: list[str]
     streams: list[Callable[[], Iterable[ox.Triple]]]
     tests: list[Callable[[ox.Triple], bool]]
+    files: list[Path] = field(default_factory=list)  # triple files whose whole content this graph is
+
+    def single_file(self) -> Path | None:
+        """The one triples file that is this graph's whole content: the store can bulk-load it natively."""
+        return self.files[0] if len(self.files) == 1 and len(self.streams) == 1 else None
 
     def triples(self) -> Iterator[ox.Triple]:
         return itertools.chain.from_iterable(stream() for stream in self.streams)
@@ -159,13 +146,15 @@ class Staged:
 
 
 class Stager:
-    """Parses inputs into a scratch pyoxigraph store, each input under its own staging graphs, then names them."""
+    """Parses each input file into its own scratch store (Oxigraph's bulk loader, no Python per triple), then
+    decides which target graph each of its graphs goes to. Two inputs never share a scratch store, so they never
+    mix, whatever graphs they name."""
 
-    def __init__(self, scratch: ox.Store, graph: str | None = None):
-        self.scratch = scratch
+    def __init__(self, scratch_dir: Path, graph: str | None = None):
+        self.scratch_dir = scratch_dir
         self.graph = graph
         self.staged: dict[str, Staged] = {}
-        self._count = itertools.count()
+        self.stores: list[ox.Store] = []
 
     def _add(self, graph: str, origin: str, stream: Callable[[], Iterable[ox.Triple]],
              test: Callable[[ox.Triple], bool]) -> None:  # fmt: skip
@@ -189,45 +178,52 @@ class Stager:
         self._add(document.graph.value, document.stem, lambda: iter(document.triples), test)
 
     def add_file(self, path: Path) -> None:
-        prefix = f"{STAGING}{next(self._count)}:"
-        default = ox.NamedNode(prefix + "default")
-        names: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, ox.NamedNode] = {ox.DefaultGraph(): default}
-
-        def staged(quad: ox.Quad) -> ox.Quad:
-            graph = names.get(quad.graph_name)
-            if graph is None:
-                graph = names[quad.graph_name] = ox.NamedNode(prefix + str(len(names)))
-            return ox.Quad(quad.subject, quad.predicate, quad.object, graph)
-
-        try:
-            self.scratch.bulk_extend(staged(q) for q in parse_file(path))
-        except OSError as err:
-            raise _scratch_error(err) from None
-        for source, graph in names.items():
-            if not self._has(graph):
-                continue
-            if isinstance(source, ox.DefaultGraph):
-                target = self.graph or self._derive(graph, path)
-            elif isinstance(source, ox.BlankNode):
+        scratch = self._bulk_load(path)
+        graphs: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+        for name in scratch.named_graphs():
+            if isinstance(name, ox.BlankNode):
                 raise InputError([Problem(str(path), "a graph named by a blank node cannot be loaded")])
-            else:
-                target = source.value
-            self._add(target, str(path), self._stream(graph), self._test(graph))
-        if not any(self._has(g) for g in names.values()):
+            graphs.append(name)
+        found = False
+        for graph in graphs:
+            if next(iter(scratch.quads_for_pattern(None, None, None, graph)), None) is None:
+                continue
+            found = True
+            default = isinstance(graph, ox.DefaultGraph)
+            target = (self.graph or self._derive(scratch, path)) if default else graph.value
+            self._add(target, str(path), _stream(scratch, graph), _test(scratch, graph))
+            if default and rdf_format(path)[0] not in QUAD_FORMATS.values():
+                self.staged[target].files.append(path)
+        if not found:
             raise InputError([Problem(str(path), "no triples to load")])
 
-    def _has(self, graph: ox.NamedNode) -> bool:
-        return next(iter(self.scratch.quads_for_pattern(None, None, None, graph)), None) is not None
+    def _bulk_load(self, path: Path) -> ox.Store:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        fmt, gzipped = rdf_format(path)
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_xml_prolog(path, gzipped)
+        try:
+            scratch = ox.Store(str(self.scratch_dir / f"input-{len(self.stores)}"))
+        except OSError as err:
+            raise _scratch_error(err) from None
+        self.stores.append(scratch)
+        handle = _open(path, gzipped)
+        try:
+            scratch.bulk_load(handle, fmt, base_iri=path.resolve().as_uri())
+        except (SyntaxError, ValueError) as err:
+            raise InputError([Problem(str(path), f"cannot be parsed: {err}")]) from None
+        except (UnicodeDecodeError, EOFError, gzip.BadGzipFile) as err:
+            raise InputError([Problem(str(path), f"cannot be read: {err}")]) from None
+        except OSError as err:
+            raise _scratch_error(err) from None
+        finally:
+            handle.close()
+        return scratch
 
-    def _stream(self, graph: ox.NamedNode) -> Callable[[], Iterable[ox.Triple]]:
-        return lambda: (q.triple for q in self.scratch.quads_for_pattern(None, None, None, graph))
-
-    def _test(self, graph: ox.NamedNode) -> Callable[[ox.Triple], bool]:
-        return lambda t: ox.Quad(t.subject, t.predicate, t.object, graph) in self.scratch
-
-    def _derive(self, graph: ox.NamedNode, path: Path) -> str:
+    def _derive(self, scratch: ox.Store, path: Path) -> str:
         for rule in (_export_dataset, _legacy_release_graph, _ontology_iri):
-            found = rule(self.scratch, graph)
+            found = rule(scratch, ox.DefaultGraph())
             if found:
                 return found
         raise UsageError(
@@ -236,18 +232,26 @@ class Stager:
         )
 
 
+def _stream(scratch: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Callable[[], Iterable[ox.Triple]]:
+    return lambda: (q.triple for q in scratch.quads_for_pattern(None, None, None, graph))
+
+
+def _test(scratch: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Callable[[ox.Triple], bool]:
+    return lambda t: ox.Quad(t.subject, t.predicate, t.object, graph) in scratch
+
+
 def _scratch_error(err: OSError) -> Exception:
     from ..errors import StoreError
 
     return StoreError(f"staging the input failed: {err}")
 
 
-def _single(store: ox.Store, query: str, graph: ox.NamedNode) -> str | None:
+def _single(store: ox.Store, query: str, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
     rows = {r[0].value for r in store.query(query, default_graph=graph) if r[0] is not None}
     return rows.pop() if len(rows) == 1 else None
 
 
-def _export_dataset(store: ox.Store, graph: ox.NamedNode) -> str | None:
+def _export_dataset(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
     """An export describes its RDF dataset (the graph): generated by the export activity, not a taxonomy."""
     query = (
         f"SELECT DISTINCT ?g WHERE {{ ?g <{PROV}wasGeneratedBy> ?a . FILTER(isIRI(?g)) "
@@ -256,7 +260,7 @@ def _export_dataset(store: ox.Store, graph: ox.NamedNode) -> str | None:
     return _single(store, query, graph)
 
 
-def _legacy_release_graph(store: ox.Store, graph: ox.NamedNode) -> str | None:
+def _legacy_release_graph(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
     """Exports before release graphs had their own IRI: `{taxonomy}/release/{dcterms:hasVersion}`."""
     from urllib.parse import quote
 
@@ -271,6 +275,6 @@ def _legacy_release_graph(store: ox.Store, graph: ox.NamedNode) -> str | None:
     return f"{base}/release/{quote(version, safe='')}"
 
 
-def _ontology_iri(store: ox.Store, graph: ox.NamedNode) -> str | None:
+def _ontology_iri(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
     """CL, UBERON, RO and other OWL ontologies: the graph is named by the ontology IRI."""
     return _single(store, f"SELECT DISTINCT ?o WHERE {{ ?o <{RDF_TYPE}> <{OWL}Ontology> FILTER(isIRI(?o)) }}", graph)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from ..errors import StoreError, UsageError
+from ..errors import UsageError
 from ..resources import ontology_dir, shapes_dir
 from . import results
 from .binding import Term
@@ -101,20 +101,15 @@ def staged_inputs(
     scratch_dir: Path, documents: Sequence[DocumentLike] = (), files: Sequence[Path] = (), graph: str | None = None
 ) -> Iterator[list[Staged]]:
     """Every input staged in a scratch store under its own graphs, named, ready to replace target graphs."""
+    stager = Stager(scratch_dir, graph)
     try:
-        scratch = ox.Store(str(scratch_dir / "scratch"))
-    except OSError as err:
-        shutil.rmtree(scratch_dir, ignore_errors=True)
-        raise StoreError(f"cannot create a scratch store in {scratch_dir}: {err}") from None
-    try:
-        stager = Stager(scratch, graph)
         for document in documents:
             stager.add_document(document)
         for path in files:
             stager.add_file(path)
         yield list(stager.staged.values())
     finally:
-        del scratch
+        stager.stores.clear()
         shutil.rmtree(scratch_dir, ignore_errors=True)
 
 
