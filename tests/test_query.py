@@ -374,3 +374,11 @@ def test_info_on_files_and_on_the_store(complete_export: Export, embedded_store:
     assert json.loads(kgstore.render_json(described)) == described
     table = kgstore.render_table(described)
     assert "335 triples" in table and "obo:PCL_0010001" in table
+
+
+def test_full_iris_turns_curies_off(embedded_store: Path) -> None:
+    sparql = "SELECT ?type WHERE { ?t skos:notation 'CS20230722_CLAS_34' ; a ?type } ORDER BY ?type"
+    short = query_cli(sparql, "--store", embedded_store)
+    full = query_cli(sparql, "--store", embedded_store, "--full-iris")
+    assert "obo:PCL_0010001" in short.stdout
+    assert "http://purl.obolibrary.org/obo/PCL_0010001" in full.stdout and "obo:" not in full.stdout

@@ -414,6 +414,7 @@ def pipeline_releases(root: Path, spec: registry.TaxonomySpec) -> list[str]:
 )
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query variable (repeatable).")
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
+@click.option("--full-iris", is_flag=True, help="Tables show full IRIs instead of CURIEs.")
 @click.option(
     "--format",
     "fmt",
@@ -428,6 +429,7 @@ def query_command(
     query_file: Path | None,
     params: tuple[str, ...],
     list_queries: bool,
+    full_iris: bool,
     fmt: str,
     store: Path | None,
     endpoint: str | None,
@@ -462,7 +464,7 @@ def query_command(
         result = target.query(text, bindings)
         if isinstance(result, results.Solutions) and binding.Sparql(text).select_star:
             result = result.reordered(binding.Sparql(text).variables)
-        output = kgstore.render(result, fmt)
+        output = kgstore.render(result, fmt, kgstore.Style(full_iris=full_iris))
     finally:
         target.close()
     logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
