@@ -709,3 +709,14 @@ def test_malformed_sparql_results_are_a_store_error(hostile: tuple[str, str], mo
     result = run("query", "level-counts", "--endpoint", hostile[0])
     assert result.exit_code == 5 and "results" in result.stderr and "read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_store_package_never_imports_the_pipeline() -> None:
+    """Stores are sinks: they take what `build` produced and never reach back into the stages before them."""
+    code = (
+        "import sys, abc_atlas_kg.store; "
+        "print(sorted(m for m in sys.modules if m.startswith('abc_atlas_kg.') and not m.startswith('abc_atlas_kg.store')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for stage in ("pipeline", "convert", "validate", "write", "source", "fetch", "cli"):
+        assert f"abc_atlas_kg.{stage}'" not in loaded, loaded

@@ -100,10 +100,6 @@ class Sparql:
                 return bool(rest) and rest[0].text == "*"
         return False
 
-    def column_order(self) -> list[str]:
-        """For `SELECT *`: the variables in the order the query writes them, as a reader expects."""
-        return [v for v in self.variables] if self.select_star else []
-
     def outermost_group(self) -> int | None:
         """Offset just after the `{` that opens the query pattern, or None when there is none (DESCRIBE <x>)."""
         depth, groups_seen, after_where = 0, 0, False

@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from ..errors import StoreError, UsageError
 from . import results
 from .binding import Sparql, Term, bind
-from .inputs import STAGING, Staged, rdf_format
+from .inputs import Staged, rdf_format
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +152,10 @@ class EmbeddedStore:
         os.replace(tmp, target)
 
     def _recover(self) -> None:
-        """Remove what an interrupted load left: graphs it was creating, staging graphs, scratch folders."""
+        """Remove what an interrupted load left: the graph it was creating, its scratch folders."""
         for graph in self._journal():
             log.warning("removing the incomplete graph %s left by an interrupted load", graph)
             self.store.remove_graph(ox.NamedNode(graph))
-        leftovers = [
-            g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING)
-        ]
-        for graph in leftovers:
-            self.store.remove_graph(graph)
         self._write_journal([])
         for scratch in self.path.parent.glob(f".{self.path.name}.scratch-*"):
             shutil.rmtree(scratch, ignore_errors=True)

@@ -7,7 +7,7 @@ Rules (README "Loading and querying"):
   dataset: the one subject with `prov:wasGeneratedBy` that is not the taxonomy; older exports: the taxonomy's
   `{taxonomy}/release/{version}`); else, for an ontology such as CL or UBERON, to its `owl:Ontology` IRI;
   otherwise the file is refused (pass --graph).
-- Every input is staged under its own staging graph first, so two inputs can never mix even when they look
+- Every input file is first bulk-loaded into its own scratch store, so two inputs can never mix even when they look
   alike (two releases of one taxonomy); several inputs that name the same graph are united, so loading the .nq and
   the .ttl of one export gives the graph once.
 - RDF/XML with a DTD that declares entities is refused before parsing: pyoxigraph expands entities, and a
@@ -28,7 +28,6 @@ import pyoxigraph as ox
 from ..errors import InputError, Problem, UsageError
 from ..vocab import DCTERMS, OBO, OWL, PROV, RDF_TYPE
 
-STAGING = "urn:abc-kg:staging:"
 QUAD_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 TRIPLE_FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES,
