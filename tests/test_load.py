@@ -480,6 +480,24 @@ def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Pa
     assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == 335
 
 
+def test_kill_inside_the_replacing_transaction_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
+    """Killed while the one update that swaps the graph runs: the store holds the old graph or the new one, whole."""
+    before = graph_triples(embedded_copy, RELEASE_GRAPH)
+    command = [sys.executable, "-m", "abc_atlas_kg", "-v", "load", str(big_file), "--graph", RELEASE_GRAPH,
+               "--store", str(embedded_copy), "--no-vocabulary"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # the log line written just before the transaction starts
+        if "in one transaction" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL  # killed, not finished
+    after = graph_triples(embedded_copy, RELEASE_GRAPH)
+    print("after the kill the graph holds", "the previous triples" if after == before else "the new triples")
+    assert after == before or after == file_triples(big_file)
+
+
 def test_kill_while_creating_a_graph_leaves_no_partial_graph(embedded_copy: Path, big_file: Path) -> None:
     new = "https://example.org/new"
     process = _load_process(big_file, "--graph", new, "--store", embedded_copy)

@@ -217,6 +217,7 @@ class EmbeddedStore:
             operations.append(f"DELETE DATA {{ GRAPH {g} {{ {_ntriples(gone)} }} }}")
         if new:
             operations.append(f"INSERT DATA {{ GRAPH {g} {{ {_ntriples(new)} }} }}")
+        log.info("replacing %s in one transaction: %d triples out, %d in", graph.value, len(gone) or len(old), len(new))
         self.store.update(" ;\n".join(operations))  # one update, one transaction: all or nothing
         self.store.flush()
 
