@@ -64,7 +64,8 @@ def start_oxigraph(folder: Path) -> Server:
     port = free_port()
     log = folder / "oxigraph.log"
     command = [oxigraph_binary(), "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     return _wait_until_up(Server(process, f"{base}/store", f"{base}/query", log), 10)
 
@@ -114,8 +115,9 @@ def start_virtuoso(folder: Path) -> Server:
     ini = folder / "virtuoso.ini"
     ini.write_text(VIRTUOSO_INI.format(d=folder, sql_port=free_port(), http_port=http_port))
     log = folder / "virtuoso.out"
-    process = subprocess.Popen(
-        [binary, "-c", str(ini), "+foreground"], cwd=folder, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "-c", str(ini), "+foreground"], cwd=folder, stdout=out, stderr=subprocess.STDOUT
+        )
     base = f"http://127.0.0.1:{http_port}"
     return _wait_until_up(Server(process, f"{base}/sparql-graph-crud-auth", f"{base}/sparql", log), 60)

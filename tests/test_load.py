@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import http.server
+import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,7 +21,7 @@ import requests
 import servers
 from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli, run
 
-from abc_atlas_kg.load import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
+from abc_atlas_kg.store import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
 
 CLASS_01 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -79,7 +82,7 @@ def test_embedded_reload_is_idempotent_and_the_summary_is_counted_by_the_store(t
     assert embedded_counts(store) == once
     assert "loaded 3 graph(s)" in second.stderr
     line = next(line for line in second.stderr.splitlines() if RELEASE_GRAPH in line)
-    assert "335 triples" in line and "WMB-taxonomy release 20231215" in line
+    assert "335 triples" in line
     assert second.stdout == ""
 
 
@@ -261,7 +264,7 @@ def test_serve_answers_queries_read_only(embedded_store: Path) -> None:
         deadline = time.monotonic() + 15
         while True:
             try:
-                rows = server_select(url, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+                rows = server_select(url + "?union-default-graph", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and process.poll() is None, "abc-kg serve did not come up"
@@ -364,3 +367,374 @@ def test_bearer_token_is_sent_and_a_wrong_basic_password_is_not_shown(auth_store
     )
     assert wrong.exit_code == 5 and "authentication failed as user 'dba'" in wrong.stderr
     assert "n0pe-pw" not in wrong.stderr + wrong.stdout
+
+
+# --- never mix, never lose (issue 10) ------------------------------------------------------------------------
+
+SAMPLE_GRAPH = "https://purl.brain-bican.org/taxonomy/CCN20230722/release/20230830"
+
+
+def graph_triples(store: Path, graph: str) -> set[str]:
+    opened = ox.Store.read_only(str(store))
+    return {str(q.triple) for q in opened.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+
+
+def file_triples(path: Path) -> set[str]:
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    return {str(q.triple) for q in ox.parse(path=str(path), format=fmt)}
+
+
+def test_two_releases_of_one_taxonomy_in_one_call_do_not_mix(
+    sample_export: Export, complete_export: Export, tmp_path: Path
+) -> None:
+    """Issue 10.1: both files are CCN20230722.nq; each release graph must hold exactly its own file's triples."""
+    store = tmp_path / "store"
+    older, newer = sample_export.file("nq"), complete_export.file("nq")
+    result = load_cli(older, newer, "--store", store, "--no-vocabulary")
+    assert result.exit_code == 0, result.stderr
+    assert graph_triples(store, SAMPLE_GRAPH) == file_triples(older)
+    assert graph_triples(store, RELEASE_GRAPH) == file_triples(newer)
+    assert file_triples(older) != file_triples(newer)
+
+
+def test_any_subset_in_any_order_gives_the_same_graphs(
+    sample_export: Export, complete_export: Export, tmp_path: Path
+) -> None:
+    files = [sample_export.file("ttl"), complete_export.file("nq"), complete_export.file("jsonld")]
+    everything = tmp_path / "all"
+    assert load_cli(*files, "--store", everything, "--no-vocabulary").exit_code == 0
+    expected = {g: graph_triples(everything, g) for g in (SAMPLE_GRAPH, RELEASE_GRAPH)}
+    for i, order in enumerate([files[::-1], [files[1]], [files[2], files[0]], [files[0]]]):
+        store = tmp_path / f"s{i}"
+        for path in order:  # one call per file: loading one never disturbs the other's graph
+            assert load_cli(path, "--store", store, "--no-vocabulary").exit_code == 0
+        for graph in embedded_counts(store):
+            assert graph_triples(store, graph) == expected[graph]
+
+
+def test_documents_load_without_files(complete_export: Export, tmp_path: Path) -> None:
+    """The CLI hands `write.Document`s from the build straight to the store: same graph as loading the file."""
+    from abc_atlas_kg import store as kgstore
+    from abc_atlas_kg.write import Document
+
+    triples = [q.triple for q in ox.parse(path=str(complete_export.file("nq")), format=ox.RdfFormat.N_QUADS)]
+    target = kgstore.open_target(tmp_path / "store")
+    try:
+        summary = kgstore.load(target, documents=[Document("CCN20230722", triples, ox.NamedNode(RELEASE_GRAPH))])
+    finally:
+        target.close()
+    assert [(g.graph, g.triples) for g in summary.graphs] == [(RELEASE_GRAPH, 335)]
+    assert graph_triples(tmp_path / "store", RELEASE_GRAPH) == file_triples(complete_export.file("nq"))
+
+
+def test_an_empty_file_never_replaces_a_graph(embedded_copy: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("# nothing\n")
+    result = load_cli(empty, "--graph", RELEASE_GRAPH, "--store", embedded_copy)
+    assert result.exit_code == 1 and "no triples to load" in result.stderr
+    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == 335
+
+
+@pytest.fixture
+def embedded_copy(embedded_store: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy" / "store"
+    shutil.copytree(embedded_store, copy, ignore=shutil.ignore_patterns("LOCK", "abc-kg.lock"))
+    return copy
+
+
+def big_ntriples(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            out.write(f'<https://example.org/s{i}> <https://example.org/p{i % 7}> "value number {i} of a big file" .\n')
+    return path
+
+
+@pytest.fixture(scope="session")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return big_ntriples(tmp_path_factory.mktemp("big") / "big.nt", 300_000)
+
+
+def _load_process(*args: str | Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "abc_atlas_kg", "load", *map(str, args), "--no-vocabulary"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for(check: Callable[[], bool], process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
+    before = graph_triples(embedded_copy, RELEASE_GRAPH)
+    process = _load_process(big_file, "--graph", RELEASE_GRAPH, "--store", embedded_copy)
+    _wait_for(lambda: any(embedded_copy.parent.glob(".store.scratch-*/input-0/CURRENT")), process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert graph_triples(embedded_copy, RELEASE_GRAPH) == before
+    again = load_cli(big_file, "--graph", "https://example.org/other", "--store", embedded_copy, "--no-vocabulary")
+    assert again.exit_code == 0, again.stderr  # the killed run's lock and scratch folder are no obstacle
+    assert not list(embedded_copy.parent.glob(".store.scratch-*"))
+    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == 335
+
+
+def test_kill_inside_the_replacing_transaction_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
+    """Killed while the one update that swaps the graph runs: the store holds the old graph or the new one, whole."""
+    before = graph_triples(embedded_copy, RELEASE_GRAPH)
+    command = [sys.executable, "-m", "abc_atlas_kg", "-v", "load", str(big_file), "--graph", RELEASE_GRAPH,
+               "--store", str(embedded_copy), "--no-vocabulary"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # the log line written just before the transaction starts
+        if "in one transaction" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL  # killed, not finished
+    after = graph_triples(embedded_copy, RELEASE_GRAPH)
+    print("after the kill the graph holds", "the previous triples" if after == before else "the new triples")
+    assert after == before or after == file_triples(big_file)
+
+
+def test_kill_while_creating_a_graph_leaves_no_partial_graph(embedded_copy: Path, big_file: Path) -> None:
+    new = "https://example.org/new"
+    process = _load_process(big_file, "--graph", new, "--store", embedded_copy)
+    _wait_for(lambda: (embedded_copy / "abc-kg-journal.json").exists(), process)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    small = big_ntriples(embedded_copy.parent / "small.nt", 3)
+    result = load_cli(small, "--graph", "https://example.org/small", "--store", embedded_copy, "--no-vocabulary")
+    assert result.exit_code == 0, result.stderr
+    counts = embedded_counts(embedded_copy)
+    assert new not in counts or counts[new] == 300_000  # never a partial graph
+    assert counts[RELEASE_GRAPH] == 335 and counts["https://example.org/small"] == 3
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 6 MB tmpfs: a real full disk (needs root; skipped where mount is refused)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_full_disk_during_load_keeps_the_previous_graph(
+    small_disk: Path, big_file: Path, complete_export: Export
+) -> None:
+    store = small_disk / "store"
+    assert load_cli(complete_export.file("nq"), "--store", store, "--no-vocabulary").exit_code == 0
+    before = graph_triples(store, RELEASE_GRAPH)
+    result = load_cli(big_file, "--graph", RELEASE_GRAPH, "--store", store, "--no-vocabulary")
+    assert result.exit_code == 5, result.stderr
+    assert "No space left on device" in result.stderr or "space" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert graph_triples(store, RELEASE_GRAPH) == before
+
+
+# --- files: RDF/XML, OWL, gzip, hostile XML ------------------------------------------------------------------
+
+OWL_EXCERPT = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:owl="http://www.w3.org/2002/07/owl#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <owl:Ontology rdf:about="http://purl.obolibrary.org/obo/cl.owl"/>
+  <owl:Class rdf:about="http://purl.obolibrary.org/obo/CL_0000540"><rdfs:label>neuron</rdfs:label></owl:Class>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize("name", ["cl.owl", "cl.rdf", "cl.owl.gz"])
+def test_owl_files_load_into_their_ontology_graph(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    data = OWL_EXCERPT.encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    result = load_cli(path, "--store", tmp_path / "store", "--no-vocabulary")
+    assert result.exit_code == 0, result.stderr
+    assert embedded_counts(tmp_path / "store") == {"http://purl.obolibrary.org/obo/cl.owl": 3}
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"> <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+ <!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"> <!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">
+ <rdf:Description rdf:about="http://example.org/s"><ex:p>&i;</ex:p></rdf:Description>
+</rdf:RDF>
+"""
+
+
+def test_rdf_xml_with_entity_declarations_is_refused_at_once(tmp_path: Path) -> None:
+    """pyoxigraph expands DTD entities (this 1 KB file would be ~8 GB of text): refused before parsing."""
+    path = tmp_path / "laughs.rdf"
+    path.write_text(BILLION_LAUGHS)
+    started = time.monotonic()
+    result = load_cli(path, "--graph", "https://example.org/g", "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert "DTD entities" in result.stderr and str(path) in result.stderr
+    assert time.monotonic() - started < 10
+
+
+def test_a_mappings_file_never_replaces_its_release_graph(tmp_path: Path, complete_export: Export) -> None:
+    """A file that names no graph of its own is refused instead of landing in the release graph (issue 10.5)."""
+    store = tmp_path / "store"
+    assert load_cli(complete_export.file("nq"), "--store", store, "--no-vocabulary").exit_code == 0
+    mappings = tmp_path / "CCN20230722.mappings.ttl"
+    mappings.write_text(
+        "<https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01> "
+        "<http://www.w3.org/2004/02/skos/core#closeMatch> <https://example.org/X1> .\n"
+    )
+    result = load_cli(mappings, "--store", store, "--no-vocabulary")
+    assert result.exit_code == 2 and "--graph" in result.stderr
+    assert embedded_counts(store) == {RELEASE_GRAPH: 335}
+
+
+# --- store states: served, corrupt ---------------------------------------------------------------------------
+
+
+def test_load_refuses_a_store_that_serve_holds(embedded_copy: Path, small_file: Path) -> None:
+    port = servers.free_port()
+    command = [sys.executable, "-m", "abc_atlas_kg", "serve", "--store", str(embedded_copy), "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: "serve" in (embedded_copy / "abc-kg.lock").read_text(errors="replace")
+                  if (embedded_copy / "abc-kg.lock").exists() else False, process)  # fmt: skip
+        result = load_cli(small_file, "--graph", "https://example.org/g", "--store", embedded_copy)
+        assert result.exit_code == 5
+        assert "in use" in result.stderr and "abc-kg serve" in result.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert load_cli(small_file, "--graph", "https://example.org/g", "--store", embedded_copy).exit_code == 0
+
+
+def test_a_corrupt_store_is_a_store_error(embedded_copy: Path, small_file: Path) -> None:
+    for sst in embedded_copy.glob("*.sst"):
+        sst.write_bytes(b"garbage" * 100)
+    (embedded_copy / "CURRENT").write_text("MANIFEST-999999\n")
+    result = load_cli(small_file, "--graph", "https://example.org/g", "--store", embedded_copy)
+    assert result.exit_code == 5 and "cannot open the store" in result.stderr
+    assert "Traceback" not in result.stderr
+    queried = run("query", "level-counts", "--store", embedded_copy)
+    assert queried.exit_code == 5
+
+
+# --- secrets -------------------------------------------------------------------------------------------------
+
+
+def test_a_token_with_a_trailing_newline_is_refused_without_showing_it(auth_store: str, small_file: Path) -> None:
+    args = (small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", auth_store)
+    result = load_cli(*args, env={"ABC_KG_ENDPOINT_TOKEN": "s3cret-tok\r\n"})
+    assert result.exit_code == 2 and "control character" in result.stderr
+    assert "s3cret-tok" not in result.stderr + result.stdout
+    assert _AuthStore.seen == []
+
+
+def test_a_non_latin1_basic_password_is_a_usage_error(auth_store: str, small_file: Path) -> None:
+    args = (small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", auth_store)
+    env = {"ABC_KG_ENDPOINT_USER": "dba", "ABC_KG_ENDPOINT_PASSWORD": "пароль"}
+    result = load_cli(*args, "--auth", "basic", env=env)
+    assert result.exit_code == 2 and "Latin-1" in result.stderr
+    assert "пароль" not in result.stderr
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """Echoes request headers in its errors, redirects elsewhere, or sends broken SPARQL results, as told."""
+
+    mode: ClassVar[str] = "echo"
+    elsewhere: ClassVar[str] = ""
+    seen: ClassVar[list[str | None]] = []
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.seen.append(self.headers.get("Authorization"))
+        if self.mode == "redirect":
+            self.send_response(307)
+            self.send_header("Location", self.elsewhere)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.mode == "broken-xml":
+            body = b"<?xml version='1.0'?><sparql xmlns='http://www.w3.org/2005/sparql-results#'><head><variable"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+xml")
+        elif self.mode == "broken-json":  # a good head, then a row that breaks (parsed lazily by pyoxigraph)
+            body = b'{"head": {"vars": ["a"]}, "results": {"bindings": [{"a": {"type": "uri", "value": "x:1"}}, {"a": {"typ'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+        else:
+            body = f"bad request; you sent {dict(self.headers)}".encode()
+            self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile() -> Iterator[tuple[str, str]]:
+    """Two hostile servers on two ports (two origins): the first one's URL and the second one's."""
+    _Hostile.seen.clear()
+    started = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile) for _ in range(2)]
+    for server in started:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    urls = [f"http://127.0.0.1:{s.server_address[1]}/store" for s in started]
+    yield urls[0], urls[1]
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def test_server_errors_never_echo_the_credentials(hostile: tuple[str, str], small_file: Path) -> None:
+    _Hostile.mode = "echo"
+    args = (small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", hostile[0])
+    for env in (
+        {"ABC_KG_ENDPOINT_TOKEN": "t0ken-xyz"},
+        {"ABC_KG_ENDPOINT_USER": "u", "ABC_KG_ENDPOINT_PASSWORD": "pw-xyz"},
+    ):
+        result = load_cli(*args, "--auth", "bearer" if "ABC_KG_ENDPOINT_TOKEN" in env else "basic", env=env)
+        assert result.exit_code == 5 and "HTTP 500" in result.stderr
+        assert "t0ken-xyz" not in result.stderr and "pw-xyz" not in result.stderr
+        assert base64.b64encode(b"u:pw-xyz").decode() not in result.stderr
+
+
+def test_no_credentials_after_a_redirect_to_another_origin(hostile: tuple[str, str], small_file: Path) -> None:
+    _Hostile.mode, _Hostile.elsewhere = "redirect", hostile[1]
+    args = (small_file, "--graph", "https://example.org/g", "--no-vocabulary", "--endpoint", hostile[0])
+    result = load_cli(*args, env={"ABC_KG_ENDPOINT_TOKEN": "t0ken-xyz"})
+    assert result.exit_code == 5 and "redirect" in result.stderr
+    assert _Hostile.seen == ["Bearer t0ken-xyz"]  # sent once, to the endpoint itself; never to the other origin
+
+
+@pytest.mark.parametrize("mode", ["broken-xml", "broken-json"])
+def test_malformed_sparql_results_are_a_store_error(hostile: tuple[str, str], mode: str) -> None:
+    _Hostile.mode = mode
+    result = run("query", "level-counts", "--endpoint", hostile[0])
+    assert result.exit_code == 5 and "results" in result.stderr and "read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_store_package_never_imports_the_pipeline() -> None:
+    """Stores are sinks: they take what `build` produced and never reach back into the stages before them."""
+    code = (
+        "import sys, abc_atlas_kg.store; "
+        "print(sorted(m for m in sys.modules if m.startswith('abc_atlas_kg.') and not m.startswith('abc_atlas_kg.store')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for stage in ("pipeline", "convert", "validate", "write", "source", "fetch", "cli"):
+        assert f"abc_atlas_kg.{stage}'" not in loaded, loaded

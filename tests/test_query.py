@@ -9,16 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 import servers
 from click.testing import CliRunner, Result
-from conftest import COMPLETE, VIRTUOSO_ENV, load_cli
+from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli
 
-from abc_atlas_kg import query
 from abc_atlas_kg.cli import main
+from abc_atlas_kg.errors import UsageError
+from abc_atlas_kg.store import binding, named
 
 G = "20231215"
 CAR3_SUBC = "001 CLA-EPd-CTX Car3 Glut"
@@ -103,7 +108,7 @@ def target(request: pytest.FixtureRequest) -> tuple[list[str], dict[str, str] | 
 
 
 def test_every_named_query_has_an_expected_answer() -> None:
-    assert set(query.library()) == set(EXPECTED)
+    assert set(named.library()) == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -136,7 +141,7 @@ def test_mappings_are_found_in_any_graph(tmp_path: Path) -> None:
 def test_list_shows_every_query_and_its_parameters() -> None:
     result = query_cli("--list")
     assert result.exit_code == 0
-    for name, q in query.library().items():
+    for name, q in named.library().items():
         assert name in result.stdout and q.title in result.stdout
     assert "lineage --param label=<literal>" in result.stdout
 
@@ -148,14 +153,16 @@ def test_table_and_json_formats(embedded_store: Path) -> None:
     assert set(lines[1]) <= {"-", " "}
     assert lines[2].split() == ["CCN20230722", G, "0", "neurotransmitter", "3"]
     as_json = json.loads(query_cli("level-counts", "--store", embedded_store, "--format", "json").stdout)
-    assert as_json[1] == {"taxonomy": "CCN20230722", "release": G, "rank": "1", "level": "class", "terms": "2"}
+    assert as_json[1] == {"taxonomy": "CCN20230722", "release": G, "rank": 1, "level": "class", "terms": 2}
 
 
 def test_ad_hoc_sparql_string_and_file(embedded_store: Path, tmp_path: Path) -> None:
     sparql = "SELECT ?name WHERE { ?t <http://www.w3.org/2004/02/skos/core#notation> ?label ; <http://www.w3.org/2000/01/rdf-schema#label> ?name }"
     inline = query_cli(sparql, "--param", "label=CS20230722_CLAS_34", "--store", embedded_store, "--format", "csv")
-    assert inline.exit_code == 2  # ?label is not projected, so pyoxigraph cannot bind it: refused, not ignored
-    assert "projection" in inline.stderr and inline.stdout == ""
+    assert inline.exit_code == 0, inline.stderr  # a VALUES block binds ?label even though it is not projected
+    assert inline.stdout.splitlines() == ["name", "34 Immune"]
+    unused = query_cli(sparql, "--param", "nope=1", "--store", embedded_store)
+    assert unused.exit_code == 2 and "no variable ?nope" in unused.stderr
     projected = sparql.replace("SELECT ?name", "SELECT ?label ?name")
     file = tmp_path / "q.rq"
     file.write_text(projected)
@@ -192,15 +199,15 @@ def test_values_binding_cannot_be_escaped_by_the_value() -> None:
         ox.Quad(ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p"), ox.Literal(hostile))
     )
     text = "SELECT ?s ?v WHERE { ?s <https://example.org/p> ?v }"
-    bound = query.with_values(text, {"v": ox.Literal(hostile)})
+    bound = binding.bind(text, {"v": ox.Literal(hostile)})
     rows = list(store.query(bound))
     assert [(r["s"].value, r["v"].value) for r in rows] == [("https://example.org/s", hostile)]
-    assert list(store.query(query.with_values(text, {"v": ox.Literal("other")}))) == []
+    assert list(store.query(binding.bind(text, {"v": ox.Literal("other")}))) == []
 
 
 def test_values_go_into_the_outermost_group_past_comments_strings_and_iris() -> None:
     text = '# a { comment\nPREFIX ex: <https://example.org/v#>\nSELECT ("{" AS ?b) ?v WHERE { ?s ex:p ?v }'
-    bound = query.with_values(text, {"v": ox.NamedNode("https://example.org/o")})
+    bound = binding.bind(text, {"v": ox.NamedNode("https://example.org/o")})
     assert bound.endswith("WHERE { VALUES (?v) { (<https://example.org/o>) }  ?s ex:p ?v }")
 
 
@@ -208,7 +215,7 @@ def test_hostile_parameter_on_a_server_is_just_data(oxigraph_loaded: servers.Ser
     result = query_cli(
         "terms-matching",
         "--param",
-        'pattern=") } DROP ALL #',
+        'pattern=" } } DROP ALL #',
         "--endpoint",
         oxigraph_loaded.endpoint,
         "--format",
@@ -218,3 +225,160 @@ def test_hostile_parameter_on_a_server_is_just_data(oxigraph_loaded: servers.Ser
     assert result.stdout.splitlines() == ["pattern,release,level,term,name"]
     after = query_cli("level-counts", "--endpoint", oxigraph_loaded.endpoint, "--format", "csv")
     assert len(after.stdout.splitlines()) == 6  # nothing was dropped
+
+
+# --- one binding for every query form, embedded and on a real server -----------------------------------------
+
+CLAS_34 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_34"
+FORMS = {
+    "select": ("SELECT ?name WHERE { ?t skos:notation ?label ; rdfs:label ?name }", "name\n34 Immune\n"),
+    "ask": ("ASK { ?t skos:notation ?label ; rdfs:label '34 Immune' }", "true\n"),
+    "construct": (
+        "CONSTRUCT { ?t rdfs:label ?name } WHERE { ?t skos:notation ?label ; rdfs:label ?name }",
+        f'<{CLAS_34}> <http://www.w3.org/2000/01/rdf-schema#label> "34 Immune" .\n',
+    ),
+    "describe": ("DESCRIBE ?t WHERE { ?t skos:notation ?label }", None),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+@pytest.mark.parametrize("where", ["embedded", "oxigraph"])
+def test_param_binds_in_every_query_form(form: str, where: str, request: pytest.FixtureRequest) -> None:
+    """SELECT, ASK, CONSTRUCT and DESCRIBE bind --param the same way on the embedded store and a server."""
+    options = (
+        ["--store", str(request.getfixturevalue("embedded_store"))]
+        if where == "embedded"
+        else ["--endpoint", request.getfixturevalue("oxigraph_loaded").endpoint]
+    )
+    sparql, expected = FORMS[form]
+    result = query_cli(sparql, "--param", "label=CS20230722_CLAS_34", "--format", "csv", *options)
+    assert result.exit_code == 0, result.stderr
+    if expected is not None:
+        assert result.stdout == expected
+    else:  # DESCRIBE: the bound cell set's description, and only it
+        subjects = {line.split(" ", 1)[0] for line in result.stdout.splitlines()}
+        assert subjects == {f"<{CLAS_34}>"}
+
+
+def test_describe_without_where_binds_by_a_trailing_values_clause() -> None:
+    text = binding.bind("DESCRIBE ?t", {"t": ox.NamedNode(CLAS_34)})
+    assert text.strip().endswith(f"VALUES (?t) {{ (<{CLAS_34}>) }}")
+
+
+def test_construct_values_go_in_the_where_clause_not_the_template() -> None:
+    text = "CONSTRUCT { ?s <http://e/p> ?v } { ?s <http://e/q> ?v }"
+    bound = binding.bind(text, {"v": ox.Literal("x")})
+    assert bound.startswith('CONSTRUCT { ?s <http://e/p> ?v } { VALUES (?v) { ("x") }')
+
+
+# --- dataset, prefixes, output -------------------------------------------------------------------------------
+
+COUNT_FROM = "SELECT (COUNT(*) AS ?n) FROM <{g}> WHERE {{ ?s ?p ?o }}"
+
+
+@pytest.mark.parametrize("where", ["embedded", "oxigraph"])
+def test_from_is_respected_and_the_union_is_the_default(where: str, request: pytest.FixtureRequest) -> None:
+    options = (
+        ["--store", str(request.getfixturevalue("embedded_store"))]
+        if where == "embedded"
+        else ["--endpoint", request.getfixturevalue("oxigraph_loaded").endpoint]
+    )
+    scoped = query_cli(COUNT_FROM.format(g=RELEASE_GRAPH), "--format", "csv", *options)
+    assert scoped.stdout.splitlines() == ["n", "335"], scoped.stderr
+    union = query_cli("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv", *options)
+    assert int(union.stdout.splitlines()[1]) > 335
+
+
+def test_from_is_respected_through_serve(embedded_store: Path) -> None:
+    port = servers.free_port()
+    command = [sys.executable, "-m", "abc_atlas_kg", "serve", "--store", str(embedded_store), "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        scoped = query_cli(COUNT_FROM.format(g=RELEASE_GRAPH), "--format", "csv", "--query-url", url,
+                           "--endpoint", f"http://127.0.0.1:{port}/store")  # fmt: skip
+        assert scoped.stdout.splitlines() == ["n", "335"], scoped.stderr
+        plain = requests.post(url, data={"query": COUNT_FROM.format(g=RELEASE_GRAPH)},
+                              headers={"Accept": "text/csv"}, timeout=10)  # fmt: skip
+        assert plain.text.split() == ["n", "335"]  # any client, not only abc-kg
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_ad_hoc_queries_get_the_export_prefixes(embedded_store: Path) -> None:
+    result = query_cli("SELECT ?n WHERE { ?t skos:notation 'CS20230722_CLAS_34' ; rdfs:label ?n }",
+                       "--store", embedded_store, "--format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "34 Immune"]
+    own = "PREFIX skos: <https://example.org/not-skos#>\nASK { ?t skos:notation 'CS20230722_CLAS_34' }"
+    assert query_cli(own, "--store", embedded_store).stdout == "false\n"  # the query's own declaration wins
+
+
+def test_select_star_keeps_query_order_and_tables_show_curies(embedded_store: Path) -> None:
+    sparql = "SELECT * WHERE { ?zterm skos:notation 'CS20230722_CLAS_34' ; a ?atype ; rdfs:label ?mname }"
+    result = query_cli(sparql, "--store", embedded_store)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["zterm", "atype", "mname"]
+    assert any("obo:PCL_0010001" in line for line in lines)
+    full = query_cli(sparql, "--store", embedded_store, "--format", "csv")
+    assert "http://purl.obolibrary.org/obo/PCL_0010001" in full.stdout
+
+
+def test_an_invalid_regex_is_a_usage_error(embedded_store: Path) -> None:
+    result = query_cli("terms-matching", "--param", "pattern=car3(", "--store", embedded_store)
+    assert result.exit_code == 2 and "not a valid regular expression" in result.stderr
+
+
+def test_optional_parameters_in_query_headers() -> None:
+    parsed = named.parse_named(
+        "x",
+        "# Title.\n# @param label literal  a label\n# @param release literal optional  the release\nSELECT ?label ?release {}",
+    )
+    assert [(p.name, p.optional, p.description) for p in parsed.params] == [
+        ("label", False, "a label"),
+        ("release", True, "the release"),
+    ]
+    assert named.bind(parsed, {"label": "a"}) == {"label": ox.Literal("a")}  # release left unbound
+    with pytest.raises(UsageError):
+        named.bind(parsed, {"release": "1"})
+
+
+# --- info ----------------------------------------------------------------------------------------------------
+
+
+def test_info_on_files_and_on_the_store(complete_export: Export, embedded_store: Path) -> None:
+    from abc_atlas_kg import store as kgstore
+
+    described = kgstore.info(files=[complete_export.file("nq")])
+    graph = described["graphs"][0]
+    assert graph["graph"] == RELEASE_GRAPH and graph["triples"] == 335
+    assert graph["levels"] == {"class": 2, "cluster": 5, "neurotransmitter": 3, "subclass": 3, "supertype": 4}
+    assert graph["classes"]["http://purl.obolibrary.org/obo/PCL_0010001"] > 0
+    assert graph["taxonomies"][0]["version"] == G
+    target = kgstore.open_target(embedded_store, read_only=True)
+    try:
+        in_store = kgstore.info(target=target)
+    finally:
+        target.close()
+    assert [g["graph"] for g in in_store["graphs"] if g["graph"] == RELEASE_GRAPH] == [RELEASE_GRAPH]
+    assert json.loads(kgstore.render_json(described)) == described
+    table = kgstore.render_table(described)
+    assert "335 triples" in table and "obo:PCL_0010001" in table
+
+
+def test_full_iris_turns_curies_off(embedded_store: Path) -> None:
+    sparql = "SELECT ?type WHERE { ?t skos:notation 'CS20230722_CLAS_34' ; a ?type } ORDER BY ?type"
+    short = query_cli(sparql, "--store", embedded_store)
+    full = query_cli(sparql, "--store", embedded_store, "--full-iris")
+    assert "obo:PCL_0010001" in short.stdout
+    assert "http://purl.obolibrary.org/obo/PCL_0010001" in full.stdout and "obo:" not in full.stdout

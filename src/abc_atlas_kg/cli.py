@@ -30,7 +30,8 @@ from . import __version__
 from .errors import AbcKgError, ExitCode, FetchError, StoreError, UsageError
 
 if TYPE_CHECKING:
-    from . import fetch, load, pipeline
+    from . import fetch, pipeline
+    from .store import Credentials, Target
 
 # Names shared with the stages, spelled here so that `--help` imports none of them (tests check they agree).
 CACHE_ENV = "ABC_KG_CACHE"  # fetch.CACHE_ENV
@@ -38,11 +39,10 @@ BASE_URL_ENV = "ABC_KG_BASE_URL"  # fetch.BASE_URL_ENV
 DEFAULT_BASE_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"  # fetch.DEFAULT_BASE_URL
 DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"  # vocab.DEFAULT_BASE_IRI
 DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"  # vocab.DEFAULT_KG_IRI
-STORE_ENV = "ABC_KG_STORE"  # load.STORE_ENV
+STORE_ENV = "ABC_KG_STORE"  # store.STORE_ENV
 USER_ENV, PASSWORD_ENV, TOKEN_ENV = "ABC_KG_ENDPOINT_USER", "ABC_KG_ENDPOINT_PASSWORD", "ABC_KG_ENDPOINT_TOKEN"
-AUTH_SCHEMES = ("auto", "basic", "digest", "bearer", "none")  # load.AUTH_SCHEMES
-QUERY_OUTPUT_FORMATS = ("table", "csv", "tsv", "json")  # query.OUTPUT_FORMATS
-RDF_FILE_SUFFIXES = (".nq", ".nt", ".ttl", ".jsonld", ".trig")  # load.RDF_FILE_SUFFIXES
+AUTH_SCHEMES = ("auto", "basic", "digest", "bearer", "none")  # store.AUTH_SCHEMES
+QUERY_OUTPUT_FORMATS = ("table", "csv", "tsv", "json")  # store.OUTPUT_FORMATS
 
 
 def _state() -> dict[str, Any]:
@@ -645,30 +645,29 @@ _target_options = _options(
 )
 
 
-def prompt_credentials(url: str, user: str | None) -> tuple[str, str] | None:
+def prompt_credentials(url: str) -> Credentials | None:
     """Ask for a user and password on a terminal (hidden input); None when nobody is there to answer."""
     if not sys.stdin.isatty():
         return None
-    user = user or click.prompt(f"user for {url}", err=True)
+    from .store import Credentials
+
+    user = click.prompt(f"user for {url}", err=True)
     password = click.prompt(f"password for {user}", hide_input=True, err=True)
-    return user, password
+    return Credentials(user=user, password=password)
 
 
 def open_target(
     store: Path | None, endpoint: str | None, query_url: str | None, gsp_param: str, auth_scheme: str, read_only: bool
-) -> load.Target:
-    """The store a command works on. TODO(coordinator): H6's `store.open(...)` replaces the body."""
-    from . import load
+) -> Target:
+    """The store a command works on; a server is checked to be reachable now, before minutes of building."""
+    from . import store as kgstore
 
-    if store is not None and endpoint:
-        raise UsageError("choose --store or --endpoint, not both")
-    if endpoint:
-        target = load.GraphStoreEndpoint(endpoint, query_url, gsp_param, auth_scheme, prompt=prompt_credentials)
-        _reachable(target.url)  # an unreachable server is found now, before minutes of building
-        return target
-    if query_url:
-        raise UsageError("--query-url goes with --endpoint")
-    return load.EmbeddedStore(store or load.default_store_dir(), read_only=read_only)
+    credentials = kgstore.credentials_from_env() if endpoint else None
+    target = kgstore.open_target(store, endpoint, query_url, gsp_param, auth_scheme, credentials, read_only)
+    if isinstance(target, kgstore.GraphStoreEndpoint):
+        target.prompt = prompt_credentials
+        _reachable(target.url)
+    return target
 
 
 def _reachable(url: str, timeout: float = 10.0) -> None:
@@ -756,7 +755,7 @@ def load_command(
     graph: str | None,
     fresh: bool,
     no_vocabulary: bool,
-    target: load.Target,
+    target: Target,
     endpoint: str | None,
     **fetch_args: Any,
 ) -> None:
@@ -765,23 +764,19 @@ def load_command(
     Re-loading replaces each graph, so loading twice never duplicates. The ontology and the SHACL shapes go to
     their own graphs. A summary (graphs, triples counted by the store, time) goes to stderr.
     """
-    from . import load
+    from . import pipeline
+    from . import store as kgstore
 
     chosen = _load_items(items, all_taxonomies, source)
     settings = fetch_settings(fetch_args)
     started = time.perf_counter()
     names = [item for item in chosen if isinstance(item, str)]
-    with load.workdir() as work, Reporter("build", len(names) or 1) as reporter:
-        from . import pipeline
-
+    documents = []
+    with Reporter("build", len(names) or 1) as reporter:
         run = pipeline.Run()
-        payloads = [] if no_vocabulary else load.vocabulary_payloads(work)
-        for item in chosen:
-            if isinstance(item, Path):
-                payloads += load.file_payloads(item, work, graph)
-                continue
+        for name in names:
             built = pipeline.build(
-                item,
+                name,
                 root=source,
                 release=release,
                 base_iri=base_iri,
@@ -790,46 +785,29 @@ def load_command(
                 progress=reporter,
                 run=run,
             )
-            reporter(item, "done")
-            payloads += _built_payloads(built, work)
-        exported = time.perf_counter() - started
-        if fresh and isinstance(target, load.EmbeddedStore):
-            target.clear()
-        summary = load.load(target, payloads)
+            reporter(name, "done")
+            documents += built.documents
+    built_in = time.perf_counter() - started
+    if fresh and isinstance(target, kgstore.EmbeddedStore):
+        target.clear()
+    files = [item for item in chosen if isinstance(item, Path)]
+    summary = kgstore.load(target, documents=documents, files=files, graph=graph, vocabulary=not no_vocabulary)
     say(summary.text())
-    say(f"total {time.perf_counter() - started:.2f} s (build {exported:.2f} s)")
-
-
-def _built_payloads(built: pipeline.Built, work: Path) -> list[load.Payload]:
-    """A build's documents as the payloads today's load module takes (one N-Triples file each, no re-parse).
-
-    TODO(coordinator): H6's store package takes `built.documents` directly; this function then goes.
-    """
-    import pyoxigraph as ox
-
-    from . import load
-
-    origin = f"{built.taxonomy.id} release {built.taxonomy.release}"
-    payloads = []
-    for i, document in enumerate(built.documents):
-        path = work / f"{built.taxonomy.id}.{i}.nt"
-        with path.open("wb") as out:
-            ox.serialize(document.triples, out, ox.RdfFormat.N_TRIPLES)
-        payloads.append(load.Payload(document.graph.value, path, origin))
-    return payloads
+    say(f"total {time.perf_counter() - started:.2f} s (build {built_in:.2f} s)")
 
 
 def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
     """Files as paths, everything else as taxonomy ids (checked now, before anything is written)."""
     from . import pipeline
     from .resources import sample_root
+    from .store import RDF_FILE_SUFFIXES
 
     chosen: list[str | Path] = []
     for item in items:
         path = Path(item)
         if path.is_file():
             chosen.append(path)
-        elif path.suffix in RDF_FILE_SUFFIXES:
+        elif path.name.lower().endswith(RDF_FILE_SUFFIXES):
             raise UsageError(f"no such file: {item}")
         else:
             chosen.append(resolve_taxonomy(item))
@@ -861,6 +839,7 @@ def _check_query(query_text: str | None, query_file: Path | None, list_queries: 
     show_default=True,
     help="SELECT output.",
 )
+@click.option("--full-iris", is_flag=True, help="Tables show full IRIs instead of CURIEs of the known prefixes.")
 @store_target(read_only=True, check=_check_query, needed=lambda list_queries, **_: not list_queries)
 def query_command(
     query_text: str | None,
@@ -868,7 +847,8 @@ def query_command(
     params: tuple[str, ...],
     list_queries: bool,
     fmt: str,
-    target: load.Target | None,
+    full_iris: bool,
+    target: Target | None,
     endpoint: str | None,
 ) -> None:
     """Run a named query (see --list), a query file or a SPARQL string against a store; results to stdout.
@@ -876,22 +856,29 @@ def query_command(
     On the embedded store the default graph is the union of all graphs. Named queries work on any store, as
     they match each release in its own graph (GRAPH ?g).
     """
-    from . import query
+    from . import store as kgstore
+    from .store import binding, named, results
 
     if target is None:
-        query.describe(sys.stdout)
+        named.describe(sys.stdout)
         return
-    named = None
+    named_query = None
     if query_file is not None:
         text = query_file.read_text(encoding="utf-8")
-    elif query_text is not None and query.looks_like_name(query_text):
-        named = query.get(query_text)
-        text = named.text
+    elif query_text is not None and named.looks_like_name(query_text):
+        named_query = named.get(query_text)
+        text = named_query.text
     else:
         text = query_text or ""
-    bindings = query.bind(named, query.parse_params(params))
+    bindings = named.bind(named_query, named.parse_params(params))
+    if named_query is None:
+        text = kgstore.with_prefixes(text)  # ad-hoc queries get the export's prefixes unless they declare them
     start = time.perf_counter()
-    output = query.render(target.query(text, bindings), fmt)
+    result = target.query(text, bindings)
+    parsed = binding.Sparql(text)
+    if isinstance(result, results.Solutions) and parsed.select_star:
+        result = result.reordered(parsed.variables)
+    output = kgstore.render(result, fmt, kgstore.Style(full_iris=full_iris))
     logging.getLogger(__name__).info("query took %.3f s", time.perf_counter() - start)
     click.echo(output, nl=False)
 
@@ -913,26 +900,50 @@ def serve(store: Path | None, port: int) -> None:
     import signal
     import subprocess
 
-    from . import load
+    from . import store as kgstore
 
-    location = store or load.default_store_dir()
+    location = store or kgstore.default_store_dir()
     if not (location / "CURRENT").is_file():
         raise StoreError(f"no store at {location}; load something first with `abc-kg load`")
     binary = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))
     if binary is None:
         raise StoreError("the oxigraph server is not installed (pip install oxigraph)")
-    command = [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    say(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)")
-    process = subprocess.Popen([*command, "--union-default-graph"])
-    # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
-    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait()
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with kgstore.serve_lock(location):  # held while serving: `load` refuses the store meanwhile
+        say(f"serving {location} read-only at http://127.0.0.1:{port}/query (Ctrl-C stops)")
+        process = subprocess.Popen(kgstore.serve_command(binary, location, port))
+        # Stopping abc-kg (Ctrl-C or SIGTERM) stops the server with it, so no orphan keeps the port and the store.
+        previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait()
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if code not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise StoreError(f"the oxigraph server stopped with exit code {code}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Describe this embedded store.")
+@click.option("--graph", help="Named graph for the triples of .nt/.ttl FILEs (as load).")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+def info(files: tuple[Path, ...], store: Path | None, graph: str | None, as_json: bool) -> None:
+    """What FILEs of an export, or a store, hold: taxonomies, releases, graphs, counts per class and level."""
+    from . import store as kgstore
+
+    if bool(files) == (store is not None):
+        raise UsageError("give FILE... or --store, not both")
+    if store is not None:
+        target = kgstore.open_target(store=store, read_only=True)
+        try:
+            described = kgstore.info(target=target)
+        finally:
+            target.close()
+    else:
+        described = kgstore.info(files=list(files), graph=graph)
+    click.echo(
+        kgstore.render_json(described) if as_json else kgstore.render_table(described, kgstore.Style()), nl=False
+    )
