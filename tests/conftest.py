@@ -20,6 +20,7 @@ from abc_atlas_kg.resources import sample_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ATLAS = FIXTURES / "atlas"  # one small release of every taxonomy in the registry
+AGING_10XV3 = ATLAS / "variants" / "aging-10Xv3-20250131" / "metadata"  # the 10Xv3 cluster.csv at its own version
 COMPLETE = FIXTURES / "wmb-complete"  # all four tables, release 20231215
 COMPLETE_RELEASE = COMPLETE / "metadata" / "WMB-taxonomy" / "20231215"
 SAMPLE = sample_root()  # the real sample shipped with the package, release 20230830
@@ -192,3 +193,10 @@ def virtuoso_loaded(virtuoso_server: servers.Server) -> servers.Server:
     result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", virtuoso_server.endpoint, env=VIRTUOSO_ENV)
     assert result.exit_code == 0, result.stderr
     return virtuoso_server
+
+
+def atlas_with_aging_counts(folder: Path) -> Path:
+    """A copy of the atlas fixture with the aging clusters' 10Xv3 cluster.csv (at version 20250131) added."""
+    shutil.copytree(ATLAS, folder)
+    shutil.copytree(AGING_10XV3, folder / "metadata", dirs_exist_ok=True)
+    return folder

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import FIXTURES, run
+from conftest import atlas_with_aging_counts, run
 from rdflib.compare import isomorphic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -36,12 +36,12 @@ def test_fast_path_and_baseline_are_isomorphic(tmp_path: Path, taxonomy_id: str)
     The baseline's own Turtle is not the reference: rdflib's Turtle writer shortens xsd:double values
     (0.7849588719153937 becomes 0.7849589), one more reason abc-kg does not use it.
     """
-    source = FIXTURES / "atlas"
+    source = atlas_with_aging_counts(tmp_path / "atlas")  # the aging clusters with their statistics
     expected, _, stem = baseline.build_graph(taxonomy_id, source)
     assert baseline.check(expected)
-    result = run("export", taxonomy_id, "--source", source, "--out", tmp_path)
+    result = run("export", taxonomy_id, "--source", source, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     for fmt in RDFLIB_FORMATS:
-        found = parsed(tmp_path / f"{stem}.{fmt}")
+        found = parsed(tmp_path / "out" / f"{stem}.{fmt}")
         assert len(found) > 100
         assert isomorphic(expected, found), fmt

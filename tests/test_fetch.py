@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bucket import LIST, STALL_SECONDS, Bucket, serve, write_manifest
-from conftest import COMPLETE, COMPLETE_RELEASE, FIXTURES, load_store, run, select
+from conftest import AGING_10XV3, COMPLETE, COMPLETE_RELEASE, FIXTURES, load_store, run, select
 
 from abc_atlas_kg import fetch, locate, registry
 from abc_atlas_kg.errors import FetchError, UsageError
@@ -440,7 +440,7 @@ def test_a_table_of_another_directory_is_fetched_at_that_directorys_version(tmp_
     shutil.copytree(
         atlas / "Zeng-Aging-Mouse-WMB-taxonomy" / "20241130", root / "metadata/Zeng-Aging-Mouse-WMB-taxonomy/20241130"
     )
-    shutil.copytree(atlas / "Zeng-Aging-Mouse-10Xv3" / "20241130", root / "metadata/Zeng-Aging-Mouse-10Xv3/20250131")
+    shutil.copytree(AGING_10XV3, root / "metadata", dirs_exist_ok=True)  # the 10Xv3 table at 20250131
     write_manifest(
         root, "20250531", {"Zeng-Aging-Mouse-WMB-taxonomy": "20241130", "Zeng-Aging-Mouse-10Xv3": "20250131"}
     )

@@ -209,15 +209,9 @@ def test_labels_that_are_not_iri_safe_are_percent_encoded(
 
 
 def atlas_copy(tmp_path: Path) -> Path:
-    import shutil
+    from conftest import atlas_with_aging_counts
 
-    from conftest import FIXTURES
-
-    root = tmp_path / "atlas"
-    shutil.copytree(FIXTURES / "atlas", root)
-    variant = root / "variants" / "aging-10Xv3-20250131" / "metadata"
-    shutil.copytree(variant, root / "metadata", dirs_exist_ok=True)  # with the 10Xv3 cluster.csv at 20250131
-    return root
+    return atlas_with_aging_counts(tmp_path / "atlas")
 
 
 ATLAS_CASES = [

@@ -9,16 +9,16 @@ the other taxonomy's export contains.
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import FIXTURES, load_store, run, select
+from conftest import AGING_10XV3, FIXTURES, atlas_with_aging_counts, load_store, run, select
 
 from abc_atlas_kg import registry
 
 ATLAS = FIXTURES / "atlas"
+AKG = "https://w3id.org/abc-atlas-kg/vocab/"
 META = ATLAS / "metadata"
 
 # taxonomy id -> (release folder of its term tables, accession)
@@ -177,12 +177,13 @@ def test_consensus_quirks(exported: Path) -> None:
     store = load_store(output(exported, "Consensus-WMB-taxonomy"))
     nn = select(store, 'SELECT ?label WHERE { ?t rdfs:label "NN" ; skos:notation ?label ; akg:level/a akg:Facet }')
     assert nn == [{"label": "CS20251031_NEUR_0003"}]
-    # cluster.csv label is the cluster term's label: one node is both the term and the leaf cluster
-    merged = select(
+    # cluster.csv's label is the cluster term's label; the leaf cluster is still its own node, member of that term
+    cluster = select(
         store,
-        'SELECT ?alias ?cells WHERE { ?c a obo:PCL_0010001, akg:Cluster ; skos:notation "CS20251031_CLUS_6717" ; akg:clusterAlias ?alias ; akg:cellCount ?cells }',
+        """SELECT ?alias ?cells ?c WHERE { ?c a akg:Cluster ; dcterms:identifier "CS20251031_CLUS_6717" ;
+             akg:clusterAlias ?alias ; akg:cellCount ?cells ; akg:memberOf ?t . ?t skos:notation "CS20251031_CLUS_6717" }""",
     )
-    assert merged == [{"alias": "1736", "cells": "307"}]
+    assert cluster == [{"alias": "1736", "cells": "307", "c": "https://w3id.org/abc-atlas-kg/cluster/CCN20251031/1736"}]
     odd = select(store, 'SELECT ?t WHERE { ?t rdfs:label "040 OB_Eomes:Sall1_Glut" }')
     assert odd == [{"t": "https://purl.brain-bican.org/taxonomy/CCN20251031/CS20251031_CLAS_0040"}]
 
@@ -203,9 +204,7 @@ def test_aging_without_the_10xv3_cluster_table_exports_from_cluster_mapping(expo
 
 def test_aging_clusters_statistics_and_facet_from_a_10xv3_table_at_its_own_version(tmp_path: Path) -> None:
     """The 10Xv3 cluster.csv at directory version 20250131 (20 columns) enriches the 20241130 taxonomy."""
-    root = tmp_path / "atlas"
-    shutil.copytree(ATLAS, root)
-    shutil.copytree(ATLAS / "variants" / "aging-10Xv3-20250131" / "metadata", root / "metadata", dirs_exist_ok=True)
+    root = atlas_with_aging_counts(tmp_path / "atlas")
     result = run("export", "Zeng-Aging-Mouse", "--source", root, "--out", tmp_path / "out", "--format", "nt")
     assert result.exit_code == 0, result.stderr
     assert "is absent" not in result.stderr
@@ -220,7 +219,7 @@ def test_aging_clusters_statistics_and_facet_from_a_10xv3_table_at_its_own_versi
                     akg:memberOf ?t . ?t akg:level/a akg:Facet ; rdfs:label ?nt }""",
         )
     }
-    expected = rows(ATLAS / "variants/aging-10Xv3-20250131/metadata/Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv")
+    expected = rows(AGING_10XV3 / "Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv")
     assert len(found) == len(expected) == 3
     for row in expected:
         c = found[row["cluster_alias"]]
@@ -240,8 +239,9 @@ def test_aging_maps_onto_wmb_terms_that_the_wmb_export_contains(union: ox.Store)
     found = select(
         union,
         """SELECT ?aging ?wmb ?justification WHERE {
-             ?a skos:broadMatch ?w ; skos:notation ?aging ; skos:inScheme/dcterms:identifier "CS20241021" .
-             ?axiom owl:annotatedSource ?a ; owl:annotatedTarget ?w ; sssom:mapping_justification ?justification .
+             ?axiom owl:annotatedSource ?a ; owl:annotatedProperty skos:broadMatch ; owl:annotatedTarget ?w ;
+                    sssom:mapping_justification ?justification .
+             ?a skos:notation ?aging ; skos:inScheme/dcterms:identifier "CS20241021" .
              OPTIONAL { ?w skos:notation ?wmb ; skos:inScheme/dcterms:identifier "CCN20230722" } }""",
     )
     expected = rows(META / "Zeng-Aging-Mouse-WMB-taxonomy/20241130/cluster_mapping.csv")
@@ -249,6 +249,8 @@ def test_aging_maps_onto_wmb_terms_that_the_wmb_export_contains(union: ox.Store)
         (r["cluster_label"], r["cluster_annotation_term_label"]) for r in expected
     )
     assert {r["justification"] for r in found} == {"https://w3id.org/semapv/vocab/ManualMappingCuration"}
+    # stated only as an SSSOM axiom: a plain skos:broadMatch would entail skos:broader, a parent in another scheme
+    assert select(union, "SELECT ?a WHERE { ?a skos:broadMatch ?w }") == []
     # a mapping, not a claim of identity: no aging cluster is typed or placed in the WMB scheme
     assert (
         select(
@@ -272,8 +274,11 @@ def test_whb_levels_come_from_the_term_set_not_the_label(exported: Path) -> None
     ]
     none = select(store, 'SELECT ?cells WHERE { ?t rdfs:label "None" ; akg:cellCount ?cells }')
     assert none == [{"cells": "914696"}]  # a name, read with NA detection off
-    zero = select(store, 'SELECT ?t WHERE { ?c akg:clusterAlias "0" ; skos:notation ?t }')
-    assert zero == [{"t": "CS202210140_494"}]
+    zero = select(
+        store,
+        'SELECT ?id ?t WHERE { ?c akg:clusterAlias "0" ; dcterms:identifier ?id ; akg:memberOf ?m . ?m akg:level/rdfs:label "subcluster" ; skos:notation ?t }',
+    )
+    assert zero == [{"id": "CS202210140_494", "t": "CS202210140_494"}]
 
 
 def test_seaad_text_aliases_and_abundance_facet(exported: Path) -> None:
@@ -289,23 +294,35 @@ def test_hmba_species_from_cluster_names(exported: Path) -> None:
     store = load_store(output(exported, "HMBA-BG-taxonomy"))
     found = select(
         store,
-        'SELECT ?name ?species WHERE { ?t akg:level/skos:notation "CCN20250428_LEVEL_4" ; rdfs:label ?name ; obo:RO_0002162 ?species }',
+        'SELECT ?name ?species WHERE { ?t akg:level/skos:notation "CCN20250428_LEVEL_4" ; rdfs:label ?name ; akg:species ?species }',
     )
     assert sorted((r["name"], r["species"]) for r in found) == [
         ("Human-128", "http://purl.obolibrary.org/obo/NCBITaxon_9606"),
         ("Macaque-490", "http://purl.obolibrary.org/obo/NCBITaxon_9544"),
         ("Marmoset-859", "http://purl.obolibrary.org/obo/NCBITaxon_9483"),
     ]
-    taxonomy = select(store, "SELECT ?species WHERE { ?t a obo:PCL_0010002 ; obo:RO_0002162 ?species }")
+    taxonomy = select(store, "SELECT ?species WHERE { ?t a obo:PCL_0010002 ; akg:species ?species }")
     assert len(taxonomy) == 3
+    assert select(store, "SELECT ?s WHERE { ?s obo:RO_0002162 ?o }") == []  # 'in taxon' would make it an organism
 
 
 def test_hmba_abbreviations_link_to_cl_uberon_dhba_and_ensembl(exported: Path) -> None:
     store = load_store(output(exported, "HMBA-BG-taxonomy", "mappings.ttl"))
     found = select(
         store,
-        'SELECT ?label ?target WHERE { ?t skos:relatedMatch ?target . ?a owl:annotatedSource ?t ; owl:annotatedTarget ?target ; sssom:mapping_justification semapv:ManualMappingCuration . BIND(STRAFTER(STR(?t), "CCN20250428/") AS ?label) }',
+        """SELECT ?label ?target ?kind WHERE {
+             ?a owl:annotatedSource ?t ; owl:annotatedProperty skos:relatedMatch ; owl:annotatedTarget ?target ;
+                sssom:mapping_justification semapv:ManualMappingCuration .
+             ?t ?kind ?target . FILTER(?kind IN (akg:cellTypeReference, akg:anatomyReference, akg:geneReference))
+             BIND(STRAFTER(STR(?t), "CCN20250428/") AS ?label) }""",
     )
+    kinds = {r["target"].rsplit("/", 1)[-1].split("_")[0].rstrip("0123456789"): r["kind"] for r in found}
+    assert kinds == {
+        "CL": f"{AKG}cellTypeReference",
+        "ENSG": f"{AKG}geneReference",
+        "UBERON": f"{AKG}anatomyReference",
+        "DHBA": f"{AKG}anatomyReference",
+    }
     assert sorted((r["label"], r["target"]) for r in found) == [
         ("CS20250428_CLASS_0000", "http://purl.obolibrary.org/obo/CL_0000127"),
         ("CS20250428_CLASS_0005", "http://purl.obolibrary.org/obo/CL_0000679"),
@@ -317,19 +334,22 @@ def test_hmba_abbreviations_link_to_cl_uberon_dhba_and_ensembl(exported: Path) -
     ]
 
 
-def test_mapping_files_load_next_to_the_taxonomy_graphs_without_duplicates(exported: Path, union: ox.Store) -> None:
-    taxonomy_only = ox.Store()
+def test_mapping_files_have_their_own_graph_and_load_beside_the_release_graphs(exported: Path, union: ox.Store) -> None:
+    releases, mappings = ox.Store(), ox.Store()
     for path in sorted(exported.glob("*/*/*.nq")):
-        if ".mappings." not in path.name:
-            taxonomy_only.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    assert len(union) == len(taxonomy_only)
-    mappings = sum(1 for p in exported.glob("*/*/*.mappings.nq") for _ in ox.parse(path=str(p)))
-    assert mappings > 0
+        (mappings if ".mappings." in path.name else releases).bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    assert len(mappings) > 0
+    assert len(union) == len(releases) + len(mappings)  # no quad in both: nothing is said twice
+    release_graphs, mapping_graphs = set(releases.named_graphs()), set(mappings.named_graphs())
+    assert release_graphs and mapping_graphs and not release_graphs & mapping_graphs
+    assert all(g.value.endswith("/mappings") for g in mapping_graphs)
 
 
 @pytest.mark.parametrize("taxonomy_id", sorted(registry.taxonomies()))
 def test_each_export_conforms(exported: Path, taxonomy_id: str) -> None:
-    files = sorted(p for p in (exported / taxonomy_id).glob("*/*") if not p.name.startswith("."))
+    found = sorted(p for p in (exported / taxonomy_id).glob("*/*") if not p.name.startswith("."))
+    files = [p for p in found if p.suffix != ".tsv"]
     assert len(files) in (4, 8)
+    assert (len(files) == 8) == any(p.name.endswith(".sssom.tsv") for p in found)  # mappings come with SSSOM
     result = run("validate", *files)
     assert result.exit_code == 0, result.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import FIXTURES, SAMPLE, export_to, run
+from conftest import FIXTURES, SAMPLE, atlas_with_aging_counts, export_to, run
 from rdflib.compare import isomorphic
 
 from abc_atlas_kg import context, files, formats, prefixes, write
@@ -31,7 +31,8 @@ XSD_DOUBLE = rdflib.XSD.double
 @pytest.fixture(scope="module")
 def atlas_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("atlas")
-    result = run("export", "--all", "--source", ATLAS, "--out", out)
+    source = atlas_with_aging_counts(tmp_path_factory.mktemp("source") / "atlas")  # with the infinite odds ratio
+    result = run("export", "--all", "--source", source, "--out", out)
     assert result.exit_code == 0, result.stderr
     return out
 

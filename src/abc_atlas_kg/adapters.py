@@ -62,7 +62,7 @@ def build_aging(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
         spec.id, spec.accession, spec.title, spec.species, tables.directory, tables.release, tables.sources
     )
     cluster_level, nt_level = f"{spec.accession}_CLUS", f"{spec.accession}_NEUR"
-    taxonomy.levels = [Level(cluster_level, "cluster", 1, False)]
+    taxonomy.levels = [Level(cluster_level, "cluster", 1, False, minted=True)]
     for tag in spec.required_tables:
         if tables.get(tag) is None:
             problems.append(Problem(tables.where(tag), "required file is missing"))
@@ -80,7 +80,7 @@ def build_aging(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
     elif mapping is not None and has_columns(clusters, CLUSTER_COLUMNS, problems):
         nt_terms = _enrich_clusters(clusters, taxonomy, spec, problems)
         if nt_terms:
-            taxonomy.levels.insert(0, Level(nt_level, "neurotransmitter", 0, True))
+            taxonomy.levels.insert(0, Level(nt_level, "neurotransmitter", 0, True, minted=True))
             taxonomy.terms[:0] = nt_terms
     if problems:
         raise InputError(problems)
@@ -157,6 +157,7 @@ def _enrich_clusters(table: Table, taxonomy: Taxonomy, spec: TaxonomySpec, probl
             nt,
             f"{taxonomy.accession}_NEUR",
             colour=read.colour("neurotransmitter_color"),
+            minted=True,
         )
         known = nt_terms.setdefault(nt, nt_term)
         if known.colour != nt_term.colour:

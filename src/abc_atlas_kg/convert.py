@@ -25,7 +25,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from . import __version__
 from .model import Cluster, ExternalNode, Level, Mapping, Taxonomy, TaxonomyNode, Term
-from .source import CLUSTER, TERM, TERM_SET, SourceFile
+from .source import SourceFile
 from .vocab import (
     ABC_BUCKET_URL,
     DEFAULT_BASE_IRI,
@@ -128,16 +128,12 @@ class Iris:
 
 
 def minted_labels(taxonomy: Taxonomy) -> frozenset[str]:
-    """Labels abc-kg made up: every level when no term-set table was read, and, when no term table was read,
-    every term that is not a published cluster label (the Zeng aging neurotransmitter terms)."""
-    tags = {source.relative_path.rsplit("/", 1)[-1].split(".", 1)[0] for source in taxonomy.sources}
-    minted: set[str] = set()
-    if TERM_SET not in tags:
-        minted |= {level.label for level in taxonomy.levels}
-    if TERM not in tags:
-        published = {cluster.label for cluster in taxonomy.clusters if cluster.label} if CLUSTER in tags else set()
-        minted |= {term.label for term in taxonomy.terms if term.label not in published}
-    return frozenset(minted)
+    """Labels abc-kg made up (the aging levels and neurotransmitter terms), as the model marks them: whether a
+    label is published never depends on which optional tables a release happens to ship."""
+    return frozenset(
+        [level.label for level in taxonomy.levels if level.minted]
+        + [term.label for term in taxonomy.terms if term.minted]
+    )
 
 
 def iris_of(taxonomy: Taxonomy, base_iri: str = DEFAULT_BASE_IRI, kg_iri: str = DEFAULT_KG_IRI) -> Iris:

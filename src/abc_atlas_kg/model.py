@@ -39,6 +39,7 @@ class Level:
     is_facet: bool
     parent: str | None = None  # label of the next level up; None for the top level and for facets
     description: str | None = None
+    minted: bool = False  # made up by abc-kg (no published term set): its IRI is in abc-kg's own namespace
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Term:
     cell_count: int | None = None
     description: str | None = None
     species: str | None = None  # NCBITaxon id, for taxonomies whose clusters differ in species (HMBA-BG)
+    minted: bool = False  # made up by abc-kg (no published label): its IRI is in abc-kg's own namespace
 
 
 @dataclass(frozen=True)
