@@ -40,7 +40,7 @@ def test_every_akg_term_in_an_export_is_declared(complete_export: Export) -> Non
 
 def test_vocab_module_names_only_declared_terms() -> None:
     declared = set(ontology().subjects())
-    for name, value in vars(vocab.A).items():
+    for name, value in vars(vocab.AkgTerm).items():
         if not name.startswith("_"):
             assert rdflib.URIRef(value.value) in declared, name
 

@@ -16,13 +16,13 @@ from .errors import InputError, Problem
 from .model import (
     Cluster,
     Level,
-    Mapping,
     Membership,
     RowReader,
     Statistic,
     Taxonomy,
     TaxonomyNode,
     Term,
+    TermMapping,
     build,
     has_columns,
 )
@@ -89,7 +89,7 @@ def build_aging(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
 
 def _aging_clusters_and_mappings(
     table: Table, taxonomy: Taxonomy, level: str, wmb: str, problems: list[Problem]
-) -> list[Mapping]:
+) -> list[TermMapping]:
     """Clusters (a term and a leaf cluster each) from their first row; a WMB mapping from every row."""
     seen: dict[str, tuple[str, int]] = {}  # alias -> (label, first row)
     mappings = []
@@ -112,7 +112,7 @@ def _aging_clusters_and_mappings(
             continue
         set_name = read.text("cluster_annotation_term_set_name")
         mappings.append(
-            Mapping(
+            TermMapping(
                 label,
                 "broadMatch",
                 TaxonomyNode(wmb, target),

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from .errors import FetchError, InputError, Problem, UsageError
-from .model import ExternalNode, Mapping, RowReader, Taxonomy, TaxonomyNode, has_columns, with_species_from_names
+from .model import ExternalNode, RowReader, Taxonomy, TaxonomyNode, TermMapping, has_columns, with_species_from_names
 from .registry import TaxonomySpec
 from .source import ReleaseTables, Table
 from .vocab import expand_curie
@@ -35,11 +35,11 @@ def leaf_terms_by_alias(taxonomy: Taxonomy) -> dict[str, str]:
     return {m.cluster_alias: m.term for m in taxonomy.memberships if m.term in at_leaf}
 
 
-def shared_cluster_alias(this: Taxonomy, other: Taxonomy) -> list[Mapping]:
+def shared_cluster_alias(this: Taxonomy, other: Taxonomy) -> list[TermMapping]:
     """Two releases of one taxonomy whose leaf clusters keep their cluster_alias: same alias, same cluster."""
     mine, theirs = leaf_terms_by_alias(this), leaf_terms_by_alias(other)
     return [
-        Mapping(
+        TermMapping(
             mine[alias],
             "exactMatch",
             TaxonomyNode(other.accession, theirs[alias]),
@@ -50,10 +50,10 @@ def shared_cluster_alias(this: Taxonomy, other: Taxonomy) -> list[Mapping]:
     ]
 
 
-LINKS: dict[str, Callable[[Taxonomy, Taxonomy], list[Mapping]]] = {"shared-cluster-alias": shared_cluster_alias}
+LINKS: dict[str, Callable[[Taxonomy, Taxonomy], list[TermMapping]]] = {"shared-cluster-alias": shared_cluster_alias}
 
 
-def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy) -> list[Mapping]:
+def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy) -> list[TermMapping]:
     """Terms → the ontology ids of the abbreviations in their names; absent tables give one warning (model)."""
     config = spec.abbreviations
     abbreviations, links = tables.get(config.terms), tables.get(config.map)
@@ -68,7 +68,7 @@ def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: T
         raise InputError(problems)
     identifiers = _identifiers(abbreviations, config.identifier_columns, problems)
     labels = {term.label for term in taxonomy.terms}
-    mappings: list[Mapping] = []
+    mappings: list[TermMapping] = []
     for number, row in links.numbered():
         read = RowReader(links, number, row, problems)
         label, abbreviation = read.required("cluster_annotation_term_label"), read.required("abbreviation_term")
@@ -80,7 +80,7 @@ def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: T
             read.problem("abbreviation_term", f"is not in {config.terms}.csv", abbreviation)
         for curie, iri in identifiers.get(abbreviation, ()):
             mappings.append(
-                Mapping(
+                TermMapping(
                     label,
                     config.predicate,
                     ExternalNode(iri, curie),
@@ -113,8 +113,8 @@ def _identifiers(table: Table, columns: tuple[str, ...], problems: list[Problem]
     return identifiers
 
 
-def _shared_alias_links(spec: TaxonomySpec, taxonomy: Taxonomy, other: OtherTaxonomy) -> list[Mapping]:
-    found: list[Mapping] = []
+def _shared_alias_links(spec: TaxonomySpec, taxonomy: Taxonomy, other: OtherTaxonomy) -> list[TermMapping]:
+    found: list[TermMapping] = []
     for link in spec.links:
         try:
             linked = other(link.other)

@@ -94,7 +94,7 @@ class ExternalNode:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class TermMapping:
     """A SKOS mapping from a term of this taxonomy, with its SSSOM justification.
 
     `justification` is a semapv local name: ManualMappingCuration for mappings the ABC Atlas publishes,
@@ -128,7 +128,7 @@ class Taxonomy:
     terms: list[Term] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
-    mappings: list[Mapping] = field(default_factory=list)
+    mappings: list[TermMapping] = field(default_factory=list)
 
     @property
     def leaf_level(self) -> Level | None:

@@ -12,7 +12,7 @@ import io
 import json
 
 from .convert import iri_segment, iris_of
-from .model import ExternalNode, Mapping, Taxonomy, TaxonomyNode
+from .model import ExternalNode, Taxonomy, TaxonomyNode, TermMapping
 from .vocab import CURIE_PREFIXES, DEFAULT_BASE_IRI, DEFAULT_KG_IRI, SEMAPV, SKOS
 
 # What abc-kg asserts about its mapping sets: the same licence as the vocabulary.
@@ -48,7 +48,7 @@ def _prefix(target: ExternalNode) -> str:
     return target.curie.partition(":")[0].strip().upper()
 
 
-def _row(mapping: Mapping, accession: str, names: dict[str, str]) -> tuple[str, ...]:
+def _row(mapping: TermMapping, accession: str, names: dict[str, str]) -> tuple[str, ...]:
     target = mapping.target
     if isinstance(target, TaxonomyNode):
         object_id = f"{iri_segment(target.accession)}:{iri_segment(target.label)}"

@@ -49,7 +49,7 @@ LOCAL_FILE_IRI = "urn:abc-kg:file:md5:"
 ABC_BUCKET_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"
 
 
-class A:
+class AkgTerm:
     """The project vocabulary (akg:)."""
 
     Level = NamedNode(AKG + "Level")
@@ -78,7 +78,7 @@ class A:
     manifestVersion = NamedNode(AKG + "manifestVersion")
 
 
-class V:
+class StdTerm:
     """Established vocabulary: OBO (PCL, RO), SKOS, RDF(S), Dublin Core, DCAT, PROV, XSD."""
 
     type = NamedNode(RDF + "type")

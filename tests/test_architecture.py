@@ -1,0 +1,94 @@
+"""The package's import graph follows the pipeline: every import points down it, sinks never reach back into the
+build, and there is no cycle. Imports inside functions (the lazy ones that keep `--help` fast) count too."""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import abc_atlas_kg
+
+PACKAGE = Path(abc_atlas_kg.__file__).parent
+
+# Stages in pipeline order; a module may import modules of its own stage or of an earlier one.
+STAGES = [
+    ("foundation", {"", "errors", "vocab", "prefixes", "resources", "formats", "files", "http", "context"}),
+    ("registry", {"registry"}),
+    ("source", {"source", "fetch", "locate"}),
+    ("model", {"model", "adapters", "links"}),
+    ("convert", {"convert", "sssom"}),
+    ("validate", {"validate"}),
+    ("sinks", {"write", "store"}),
+    ("build and sinks together", {"pipeline"}),
+    ("command line", {"cli", "__main__"}),
+]
+SINKS = {"write", "store"}  # they consume what the build produced and import nothing of it
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """The package's own modules that `path` imports, anywhere in it (relative imports only, as the package uses)."""
+    here = module_name(path).split(".") if path.name == "__init__.py" else module_name(path).split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = here[: len(here) - node.level + 1]
+            if node.module:
+                found.add(".".join([*base, *node.module.split(".")]))
+            else:
+                found |= {".".join([*base, alias.name]) for alias in node.names}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            assert not any((n or "").startswith("abc_atlas_kg") for n in names), f"{path}: use relative imports"
+    return {name for name in found if name != "__version__"}
+
+
+def graph() -> dict[str, set[str]]:
+    return {module_name(path): imports(path) for path in PACKAGE.rglob("*.py")}
+
+
+def stage_of(module: str) -> int:
+    top = module.split(".")[0]
+    for rank, (_, members) in enumerate(STAGES):
+        if top in members:
+            return rank
+    raise AssertionError(f"module {module!r} belongs to no stage: add it to STAGES")
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    try:
+        list(TopologicalSorter(graph()).static_order())
+    except CycleError as err:
+        raise AssertionError(f"import cycle: {' -> '.join(err.args[1])}") from None
+
+
+def test_no_module_imports_a_later_stage() -> None:
+    backwards = [
+        f"{module} ({STAGES[stage_of(module)][0]}) imports {target} ({STAGES[stage_of(target)][0]})"
+        for module, targets in graph().items()
+        for target in targets
+        if stage_of(target) > stage_of(module)
+    ]
+    assert backwards == []
+
+
+def test_sinks_import_nothing_of_the_build() -> None:
+    foundation = STAGES[0][1]
+    reaching_back = [
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if module.split(".")[0] in SINKS
+        for target in targets
+        if target.split(".")[0] not in foundation | {module.split(".")[0]}
+    ]
+    assert reaching_back == []
+
+
+def test_every_module_has_a_stage() -> None:
+    for module in graph():
+        stage_of(module)
