@@ -466,3 +466,17 @@ def test_the_quick_start_says_which_source_and_release_it_used(tmp_path: Path) -
     result = cli("export", "WMB-taxonomy", "--out", tmp_path, "--format", "nt")
     assert result.returncode == 0, result.stderr
     assert "WMB-taxonomy CCN20230722 release 20230830 from the bundled sample: a partial rebuild" in result.stderr
+
+
+def test_validate_refuses_rdfxml_with_entity_declarations_unread(tmp_path: Path) -> None:
+    """A few hundred bytes of nested DTD entities would expand to gigabytes: refused before parsing, exit 1."""
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 12))
+    bomb = tmp_path / "bomb.rdf"
+    bomb.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY l0 "lol">' + laughs + "]>\n"
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">'
+        '<rdf:Description rdf:about="http://example.org/a"><ex:p>&l11;</ex:p></rdf:Description></rdf:RDF>\n'
+    )
+    result = cli("validate", bomb)
+    assert result.returncode == 1
+    assert "declares DTD entities" in result.stderr and "Traceback" not in result.stderr
