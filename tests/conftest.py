@@ -29,6 +29,7 @@ FORMATS = ("ttl", "nt", "nq", "jsonld")
 
 PREFIXES = """
 PREFIX akg: <https://w3id.org/abc-atlas-kg/vocab/>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX obo: <http://purl.obolibrary.org/obo/>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>

@@ -144,14 +144,12 @@ def triples(
     taxonomy: Taxonomy,
     base_iri: str = DEFAULT_BASE_IRI,
     kg_iri: str = DEFAULT_KG_IRI,
-    previous_release: str | None = None,
 ) -> Iterator[Triple]:
     """The release graph's triples, in a deterministic order. Mappings are not among them (`mapping_triples`).
 
-    `previous_release` (or a `previous_release` attribute of the model) names the release this one follows.
     """
     iris = iris_of(taxonomy, base_iri, kg_iri)
-    previous = previous_release or getattr(taxonomy, "previous_release", None)
+    previous = taxonomy.previous_release
     yield from _taxonomy(taxonomy, iris)
     yield from _release(taxonomy, iris, previous)
     levels = {level.label: level for level in taxonomy.levels}

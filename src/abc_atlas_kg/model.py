@@ -129,6 +129,7 @@ class Taxonomy:
     clusters: list[Cluster] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     mappings: list[TermMapping] = field(default_factory=list)
+    previous_release: str | None = None  # the release of this taxonomy before this one, where the source shows it
 
     @property
     def leaf_level(self) -> Level | None:

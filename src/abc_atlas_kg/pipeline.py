@@ -114,6 +114,8 @@ def _model(
     )
     progress(spec.id, "model")
     taxonomy = adapters.builder(spec)(spec, tables)
+    earlier = [r for r in locate.ours_in(spec, located.root) if r < located.release]
+    taxonomy.previous_release = earlier[-1] if earlier else None
     if spec.id in _link_targets():  # kept only if another taxonomy may link to it: memory stays bounded
         run.models[key] = (taxonomy, tables)
     return taxonomy, tables
