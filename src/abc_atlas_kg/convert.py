@@ -145,9 +145,7 @@ def triples(
     base_iri: str = DEFAULT_BASE_IRI,
     kg_iri: str = DEFAULT_KG_IRI,
 ) -> Iterator[Triple]:
-    """The release graph's triples, in a deterministic order. Mappings are not among them (`mapping_triples`).
-
-    """
+    """The release graph's triples, in a deterministic order. Mappings are not among them (`mapping_triples`)."""
     iris = iris_of(taxonomy, base_iri, kg_iri)
     previous = taxonomy.previous_release
     yield from _taxonomy(taxonomy, iris)

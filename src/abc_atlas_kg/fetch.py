@@ -34,6 +34,7 @@ from platformdirs import user_cache_dir
 
 from . import registry
 from .errors import FetchError, UsageError
+from .files import atomic_write, md5_file
 from .http import Client, TooLarge, Unreachable, check_base_url, redact
 from .source import (
     ABBREVIATION,
@@ -112,25 +113,6 @@ class Settings:
         return Client(
             self.base_url, timeout=self.timeout, retries=self.retries, backoff=self.backoff, report=self.report
         )
-
-
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def hints(spec: registry.TaxonomySpec) -> tuple[str, ...]:
@@ -363,7 +345,7 @@ class Catalogue:
         if body is None:
             return None
         manifest = parse_manifest(body, version, redact(url))  # BadManifest: nothing is cached
-        _write_atomically(manifest_path(self.settings.cache, version), body)
+        atomic_write(manifest_path(self.settings.cache, version), body)
         return manifest
 
     def consider(self, versions: Iterable[str]) -> None:
@@ -439,7 +421,7 @@ class Record:
             "files": self.files,
             "absent": self.absent,
         }
-        _write_atomically(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+        atomic_write(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
     def verified(self, cache: Path, relative_path: str) -> bool:
         """Recorded as absent, or present with the recorded size and MD5 (re-hashed: tables are small)."""
@@ -449,7 +431,7 @@ class Record:
         target = cache / relative_path
         if entry is None or not target.is_file() or target.stat().st_size != entry["size"]:
             return False
-        return md5_of(target) == entry["md5"]
+        return md5_file(target) == entry["md5"]
 
     def wanted(self, spec: registry.TaxonomySpec, release: str) -> dict[str, str]:
         """Relative path -> file tag of every table this release needs, at the recorded directory versions."""
@@ -725,7 +707,7 @@ def _one(
 
 
 def _matches(target: Path, listed: Listed) -> bool:
-    return target.is_file() and target.stat().st_size == listed.size and md5_of(target) == listed.md5
+    return target.is_file() and target.stat().st_size == listed.size and md5_file(target) == listed.md5
 
 
 def _report(settings: Settings, fetched: Fetched) -> None:

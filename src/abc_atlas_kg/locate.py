@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import fetch, registry
 from .errors import UsageError
+from .files import md5_file
 from .resources import sample_root
 from .source import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table_path
 
@@ -172,7 +173,7 @@ def verify_folder(
         if listed is None or listed.relative_path not in wanted_paths(spec, versions):
             continue
         path = folder / listed.relative_path
-        if path.is_file() and path.stat().st_size == listed.size and fetch.md5_of(path) == listed.md5:
+        if path.is_file() and path.stat().st_size == listed.size and md5_file(path) == listed.md5:
             origins[listed.relative_path] = Origin(listed.url, manifest.version, True)
         elif not origins.get(listed.relative_path, Origin("", None)).verified:
             origins.pop(listed.relative_path, None)  # present but not what the manifest lists: a local file

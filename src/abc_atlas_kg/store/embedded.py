@@ -28,6 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import StoreError, UsageError
+from ..files import atomic_write
 from . import results
 from .binding import Sparql, Term, bind
 from .inputs import Staged, rdf_format
@@ -144,12 +145,7 @@ class EmbeddedStore:
         if not graphs:
             target.unlink(missing_ok=True)
             return
-        tmp = target.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            json.dump(graphs, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        atomic_write(target, json.dumps(graphs).encode("utf-8"))
 
     def _recover(self) -> None:
         """Remove what an interrupted load left: the graph it was creating, its scratch folders."""
