@@ -253,7 +253,10 @@ class Compiler:
         body = re.sub(r"PREFIX\s+[\w-]*:\s*<[^>]*>", "", body, flags=re.IGNORECASE)
         term = r"(?:[?$]\w+|<[^>]*>|[\w-]*:[\w.-]*|\[\s*\]|_:\w+)"
         if re.search(rf"(?:{term}|[;])\s+[?$]\w+\s+(?:{term}|\"|\d|\[|\()", body) or "!" in re.sub(
-            r"!=|!\s*(?:BOUND|EXISTS|isIRI|isBlank|isLiteral|isNumeric|sameTerm|REGEX|CONTAINS|\()", "", body, flags=re.I
+            r"!=|!\s*(?:BOUND|EXISTS|isIRI|isBlank|isLiteral|isNumeric|sameTerm|REGEX|CONTAINS|\()",
+            "",
+            body,
+            flags=re.I,
         ):
             self.predicates = None
             return
@@ -470,8 +473,8 @@ class Compiler:
         if iri == RDFS + "Literal":
             return f"isLiteral({var})"
         if iri == RDF + "langString":
-            return f"(isLiteral({var}) && LANG({var}) != \"\")"
-        same = f"(isLiteral({var}) && LANG({var}) = \"\" && sameTerm(DATATYPE({var}), {nt(datatype)})"
+            return f'(isLiteral({var}) && LANG({var}) != "")'
+        same = f'(isLiteral({var}) && LANG({var}) = "" && sameTerm(DATATYPE({var}), {nt(datatype)})'
         local = iri[len(XSD) :] if iri.startswith(XSD) else None
         if local in NUMERIC:
             return same + f" && isNumeric({var}))"
@@ -492,7 +495,9 @@ class Compiler:
         if g.objects(shape, SH + "sparql"):
             raise self.refuse(shape, "sh:sparql inside a shape reached by sh:node or sh:qualifiedValueShape")
         if g.objects(shape, SH + "qualifiedValueShape"):
-            raise self.refuse(shape, "sh:qualifiedValueShape inside a shape reached by sh:node or sh:qualifiedValueShape")
+            raise self.refuse(
+                shape, "sh:qualifiedValueShape inside a shape reached by sh:node or sh:qualifiedValueShape"
+            )
         failures = self.failures(shape, var, depth)
         for child in g.objects(shape, SH + "property"):
             if self.deactivated(child):
@@ -559,7 +564,12 @@ class Compiler:
         if self.deactivated(constraint):
             return
         for predicate in g.predicates(constraint):
-            if predicate.startswith(SH) and predicate[len(SH) :] not in ("select", "message", "prefixes", "deactivated"):
+            if predicate.startswith(SH) and predicate[len(SH) :] not in (
+                "select",
+                "message",
+                "prefixes",
+                "deactivated",
+            ):
                 raise self.refuse(shape, f"sh:{predicate[len(SH) :]} on a SPARQL-based constraint")
         selects = g.objects(constraint, SH + "select")
         if len(selects) != 1 or not isinstance(selects[0], ox.Literal):

@@ -53,9 +53,11 @@ class Violation:
         return (self.focus, self.path or "", self.source_shape, self.component, self.value_term or "", self.message)
 
     def key(self) -> tuple[object, ...]:
-        """What both engines must agree on; messages only where the shapes write them."""
+        """What both engines must agree on: blank nodes only as such, messages only where the shapes write them."""
         message = self.message if self.own_message else None
-        return (self.focus, self.path, self.value_term, self.severity, self.source_shape, self.component, message)
+        focus = "_:" if self.focus.startswith("_:") else self.focus
+        value = "_:" if self.value_term and self.value_term.startswith("_:") else self.value_term
+        return (focus, self.path, value, self.severity, self.source_shape, self.component, message)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,9 @@ def _rdflib_shapes(shapes: Path | str | rdflib.Graph | ShapesGraph | None) -> rd
         return source
     if isinstance(source, ShapesGraph):
         graph = rdflib.Graph()
-        return graph.parse(data=source.store.dump(format=ox.RdfFormat.N_TRIPLES), format="nt")
+        return graph.parse(
+            data=source.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt"
+        )
     if source.is_dir():
         return shapes_graph(source.resolve())
     return rdflib.Graph().parse(source, format="turtle")
@@ -201,6 +205,11 @@ def validate(
     raise ValueError(f"unknown validation engine {engine!r} (choose sparql or pyshacl)")
 
 
+def _node_name(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """An IRI as itself, a blank node as _:id, a literal as its lexical form."""
+    return str(term) if isinstance(term, ox.BlankNode) else term.value
+
+
 def _report(violations: Iterable[Violation]) -> Report:
     found = sorted(set(violations), key=Violation.sort_key)
     return Report(not any(v.severity == "Violation" for v in found), found)
@@ -208,7 +217,7 @@ def _report(violations: Iterable[Violation]) -> Report:
 
 def _from_result(result: Result) -> Violation:
     return Violation(
-        focus=result.focus.value,
+        focus=_node_name(result.focus),
         path=result.path,
         message=" / ".join(result.messages),
         value=None if result.value is None else result.value.value,
@@ -237,7 +246,10 @@ def _violations(results: rdflib.Graph, shapes: ShapesGraph) -> list[Violation]:
     from rdflib.namespace import RDF, SH
 
     found = []
+    details = set(results.objects(None, SH.detail))  # nested under a sh:node result, not results of their own
     for result in results.subjects(RDF.type, SH.ValidationResult):
+        if result in details:
+            continue
         value = results.value(result, SH.value)
         shape = to_ox_term(results.value(result, SH.sourceShape))
         path = results.value(result, SH.resultPath)
@@ -251,7 +263,7 @@ def _violations(results: rdflib.Graph, shapes: ShapesGraph) -> list[Violation]:
         )
         found.append(
             Violation(
-                focus=str(results.value(result, SH.focusNode)),
+                focus=_node_name(to_ox_term(results.value(result, SH.focusNode))),
                 path=None if path is None else str(path),
                 message=" / ".join(messages) or "does not conform",
                 value=None if value is None else str(value),
