@@ -351,7 +351,13 @@ class Compiler:
         for name, parameter in own:
             if name in VALUE_TYPE and not (name == "hasValue" and path is not None):
                 condition = self.condition(shape, name, parameter, "?value")
-                query = f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} FILTER(!({condition})) }}"
+                if path is None:
+                    query = f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} FILTER(!({condition})) }}"
+                else:  # the values that fail first, then whether they belong to a focus node: 2x faster
+                    query = (
+                        f"SELECT DISTINCT ?this ?value WHERE {{ {values} FILTER(!({condition}))"
+                        f" FILTER EXISTS {{ {focus} }} }}"
+                    )
                 self.add(shape, name, query)
         for name, parameter in own:
             if name == "hasValue" and path is not None:
@@ -364,6 +370,11 @@ class Compiler:
                 steps = render_path(g, path)
                 if name == "maxCount" and limit == 0:
                     query = f"SELECT DISTINCT ?this WHERE {{ {focus} {values} }}"
+                elif name == "maxCount" and isinstance(path, ox.NamedNode):  # triples are distinct: COUNT(*)
+                    query = (
+                        f"SELECT ?this WHERE {{ {{ SELECT ?this WHERE {{ ?this {steps} ?value }} GROUP BY ?this"
+                        f" HAVING (COUNT(*) > {limit}) }} FILTER EXISTS {{ {focus} }} }}"
+                    )
                 elif name == "maxCount" and limit == 1:  # a self-join is several times faster than GROUP BY
                     query = (
                         f"SELECT DISTINCT ?this WHERE {{ {focus} ?this {steps} ?value . ?this {steps} ?_other ."
