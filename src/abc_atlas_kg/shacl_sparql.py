@@ -428,14 +428,12 @@ class Compiler:
             raise self.refuse(shape, "sh:qualifiedValueShapesDisjoint true")
 
     def parameters(self, shape: Term) -> list[tuple[str, Term]]:
-        found = []
-        for name in sorted(VALUE_TYPE | {"minCount", "maxCount"}):
-            for parameter in self.graph.objects(shape, SH + name):
-                if name == "pattern":
-                    found.append((name, parameter))
-                    continue
-                found.append((name, parameter))
-        return found
+        """The shape's own constraint parameters, each value its own constraint (as pyshacl evaluates them)."""
+        return [
+            (name, parameter)
+            for name in sorted(VALUE_TYPE | {"minCount", "maxCount"})
+            for parameter in self.graph.objects(shape, SH + name)
+        ]
 
     def need_path(self, path: Term | None) -> None:
         if path is None:
