@@ -31,6 +31,7 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SUBCLASS_OF = RDFS + "subClassOf"
+LOAD_BATCH = 100_000  # triples per N-Triples batch loaded into the store (about 16 MB of text)
 FOCUS_GRAPH = ox.NamedNode("urn:abc-kg:shacl:focus")
 FOCUS_OF = ox.NamedNode("urn:abc-kg:shacl:focus-of")
 
@@ -633,7 +634,8 @@ def load(triples: Iterable[ox.Triple | ox.Quad] | ox.Store, predicates: frozense
         wanted = {ox.NamedNode(p) for p in predicates}
         plain = (t for t in plain if t.predicate in wanted)
     store = ox.Store()
-    store.bulk_load(input=ox.serialize(plain, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+    while batch := list(itertools.islice(plain, LOAD_BATCH)):  # bounded bytes: never the whole graph as text
+        store.bulk_load(input=ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
     return store
 
 

@@ -9,8 +9,10 @@ inference: the shapes are written against the asserted triples, which is what a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,8 +20,19 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .resources import shapes_dir
+from .shacl_sparql import (
+    NUMERIC,
+    Plan,
+    Result,
+    ShapesGraph,
+    UnsupportedShape,
+    compile_shapes,
+    load,
+    path_name,
+    run,
+    shape_label,
+)
 from .shacl_sparql import SH as SH_IRI
-from .shacl_sparql import Plan, Result, ShapesGraph, UnsupportedShape, compile_shapes, load, path_name, run, shape_label
 from .vocab import XSD
 
 if TYPE_CHECKING:  # rdflib and pyshacl load only for the pyshacl engine: the export path never needs them
@@ -56,8 +69,20 @@ class Violation:
         """What both engines must agree on: blank nodes only as such, messages only where the shapes write them."""
         message = self.message if self.own_message else None
         focus = "_:" if self.focus.startswith("_:") else self.focus
-        value = "_:" if self.value_term and self.value_term.startswith("_:") else self.value_term
+        value = "_:" if self.value_term and self.value_term.startswith("_:") else _canonical(self.value_term)
         return (focus, self.path, value, self.severity, self.source_shape, self.component, message)
+
+
+def _canonical(term: str | None) -> str | None:
+    """A numeric literal by its value: Oxigraph stores numbers as values and gives back their canonical lexical
+    form ("0.0"^^xsd:double comes back as "0"), rdflib keeps the form it parsed."""
+    match = re.fullmatch(r'"([^"]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(\w+)>', term or "")
+    if not match or match.group(2) not in NUMERIC:
+        return term
+    try:
+        return f"{Decimal(match.group(1).strip()).normalize()}^^{match.group(2)}"
+    except InvalidOperation:
+        return term
 
 
 @dataclass(frozen=True)
