@@ -18,7 +18,7 @@ STAGES = [
     ("source", {"source", "fetch", "locate"}),
     ("model", {"model", "adapters", "links"}),
     ("convert", {"convert", "sssom"}),
-    ("validate", {"validate"}),
+    ("validate", {"validate", "shacl_sparql"}),
     ("sinks", {"write", "store"}),
     ("build and sinks together", {"pipeline"}),
     ("command line", {"cli", "__main__"}),

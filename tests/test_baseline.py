@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import atlas_with_aging_counts, run
+from conftest import FIXTURES, atlas_with_aging_counts, run
 from rdflib.compare import isomorphic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -45,3 +45,26 @@ def test_fast_path_and_baseline_are_isomorphic(tmp_path: Path, taxonomy_id: str)
         found = parsed(tmp_path / "out" / f"{stem}.{fmt}")
         assert len(found) > 100
         assert isomorphic(expected, found), fmt
+
+
+def test_the_bench_floor_writes_the_four_formats(tmp_path: Path) -> None:
+    """bench/run.py's floor (pyoxigraph parse + write) runs on a real export and writes every format."""
+    import run as bench
+
+    result = run(
+        "export", "WMB-taxonomy", "--source", FIXTURES / "atlas", "--out", tmp_path / "export", "--format", "nt"
+    )
+    assert result.exit_code == 0, result.stderr
+    (tmp_path / "floor").mkdir()
+    assert bench.floor(tmp_path / "export", tmp_path / "floor") > 0
+    assert sorted(p.suffix for p in (tmp_path / "floor").iterdir()) == [".jsonld", ".nq", ".nt", ".ttl"]
+
+
+def test_the_bench_measures_the_whole_process_tree() -> None:
+    """Peak memory sums a command and its children: a parent that starts a child reports more than either alone."""
+    import run as bench
+
+    child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'x = bytearray(200_000_000); import time; time.sleep(0.5)'])"
+    wall, peak_mb, _ = bench.measured([sys.executable, "-c", child])
+    assert wall > 0.5
+    assert peak_mb > 200

@@ -337,6 +337,7 @@ class Reporter:
         self.live = not self.quiet and sys.stderr.isatty()
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
+        self.finished: set[str] = set()
 
     def __enter__(self) -> Reporter:
         if self.live:
@@ -368,7 +369,7 @@ class Reporter:
             self.progress.stop()
 
     def __call__(self, taxonomy_id: str, stage: str) -> None:
-        if self.progress is None:
+        if self.progress is None or taxonomy_id in self.finished:  # workers' events can arrive after "done"
             return
         if taxonomy_id not in self.tasks:
             self.tasks[taxonomy_id] = self.progress.add_task(taxonomy_id, total=len(self.STEPS) - 1)
@@ -376,6 +377,7 @@ class Reporter:
         step = self.STEPS.index(stage) if stage in self.STEPS else 0
         self.progress.update(task, completed=step, description=f"{taxonomy_id}: {stage}")
         if stage == "done":
+            self.finished.add(taxonomy_id)
             self.progress.remove_task(task)
             self.progress.advance(self.overall)
 

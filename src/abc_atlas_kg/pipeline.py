@@ -148,7 +148,7 @@ def load_taxonomy(
 
     def linked(other_id: str) -> model.Taxonomy:
         progress(spec.id, "link")
-        return _model(registry.get(other_id), root, None, fetch_settings, run, progress)[0]
+        return _model(registry.get(other_id), root, None, fetch_settings, run, no_progress)[0]  # shown as "link"
 
     return links.run_steps(spec, tables, taxonomy, linked)
 
@@ -298,10 +298,12 @@ _worker_run: Run | None = None
 _worker_queue: Any = None
 
 
-def _init_worker(queue: Any) -> None:
-    """Workers leave Ctrl-C to the parent, which stops them; they report progress through `queue`."""
+def _init_worker(queue: Any, log_level: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; they report progress through `queue` and log (to
+    stderr) at the parent's level, so that --quiet and -v mean the same in every process."""
     global _worker_run, _worker_queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level, format="abc-kg: %(message)s", force=True)
     _worker_run, _worker_queue = Run(), queue
 
 
@@ -349,7 +351,12 @@ def _export_parallel(
 
     context = multiprocessing.get_context("spawn")  # no forked copies of locks or of a progress thread
     queue = context.Queue()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(queue,))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(queue, logging.getLogger().getEffectiveLevel()),
+    )
     try:
         pending: set[Future[Outcome]] = {pool.submit(_export_in_worker, t, options) for t in taxonomy_ids}
         while pending:

@@ -1,42 +1,88 @@
-"""Validate stage: check RDF against the SHACL shapes in `shapes/` with pyshacl.
+"""Validate stage: check RDF against the SHACL shapes in `shapes/`.
 
-pyshacl works on rdflib graphs, and is fastest on rdflib's memory store (not on a pyoxigraph store), so the
-triple stream is copied term by term into one. No inference: the shapes are written against the asserted
-triples, which is what a SPARQL user sees. `advanced=True` enables the SPARQL-based target in the shapes.
+Two engines, one verdict. The default compiles the shapes to SPARQL run by Oxigraph over an in-memory store
+(`shacl_sparql`): each focus node is validated once, over the whole graph, at store speed, and any SHACL
+construct it cannot compile is refused rather than skipped. pyshacl over an rdflib graph is the reference
+(`engine="pyshacl"`), for any shapes; tests/test_validator.py requires both to report the same results. No
+inference: the shapes are written against the asserted triples, which is what a SPARQL user sees.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as shacl_validate
-from rdflib.namespace import RDF, SH
 
 from .resources import shapes_dir
-from .vocab import RDF_TYPE, XSD
+from .shacl_sparql import (
+    NUMERIC,
+    Plan,
+    Result,
+    ShapesGraph,
+    UnsupportedShape,
+    compile_shapes,
+    load,
+    path_name,
+    run,
+    shape_label,
+)
+from .shacl_sparql import SH as SH_IRI
+from .vocab import XSD
+
+if TYPE_CHECKING:  # rdflib and pyshacl load only for the pyshacl engine: the export path never needs them
+    import rdflib
 
 XSD_STRING = XSD + "string"
-CHUNK_TRIPLES = 100_000  # rdflib holds about 1.4 GB per million triples; pyshacl's time is linear in the chunks
+ENGINES = ("sparql", "pyshacl")
+__all__ = ["ENGINES", "Report", "UnsupportedShape", "Violation", "validate"]
 
 
 @dataclass(frozen=True)
 class Violation:
+    """One validation result: the fields of a sh:ValidationResult, with shapes named stably across engines."""
+
     focus: str
     path: str | None
     message: str
     value: str | None
     severity: str
+    source_shape: str = ""
+    component: str = ""  # local name of the sh:*ConstraintComponent
+    value_term: str | None = None  # the value in N-Triples form (value is its lexical form)
+    own_message: bool = True  # the message comes from the shapes (sh:message), not from the engine
 
     def __str__(self) -> str:
         path = f" path {self.path}" if self.path else ""
         value = f" value {self.value}" if self.value is not None else ""
         return f"[{self.severity}] {self.focus}{path}{value}: {self.message}"
+
+    def sort_key(self) -> tuple[str, ...]:
+        return (self.focus, self.path or "", self.source_shape, self.component, self.value_term or "", self.message)
+
+    def key(self) -> tuple[object, ...]:
+        """What both engines must agree on: blank nodes only as such, messages only where the shapes write them."""
+        message = self.message if self.own_message else None
+        focus = "_:" if self.focus.startswith("_:") else self.focus
+        value = "_:" if self.value_term and self.value_term.startswith("_:") else _canonical(self.value_term)
+        return (focus, self.path, value, self.severity, self.source_shape, self.component, message)
+
+
+def _canonical(term: str | None) -> str | None:
+    """A numeric literal by its value: Oxigraph stores numbers as values and gives back their canonical lexical
+    form ("0.0"^^xsd:double comes back as "0"), rdflib keeps the form it parsed."""
+    match = re.fullmatch(r'"([^"]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(\w+)>', term or "")
+    if not match or match.group(2) not in NUMERIC:
+        return term
+    try:
+        return f"{Decimal(match.group(1).strip()).normalize()}^^{match.group(2)}"
+    except InvalidOperation:
+        return term
 
 
 @dataclass(frozen=True)
@@ -53,36 +99,17 @@ class Report:
 
 @cache
 def shapes_graph(folder: Path | None = None) -> rdflib.Graph:
+    import rdflib
+
     graph = rdflib.Graph()
     for path in sorted((folder or shapes_dir()).glob("*.ttl")):
         graph.parse(path, format="turtle")
     return graph
 
 
-@cache
-def target_predicates(shapes: rdflib.Graph) -> frozenset[str]:
-    """The predicates that the SPARQL-based targets of the shapes mention, plus rdf:type."""
-    prefixes = {str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace)) for d in shapes.subjects(SH.prefix)}
-    found = {RDF_TYPE}
-    for query in shapes.objects(None, SH.select):
-        for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", str(query)):
-            if prefix in prefixes:
-                found.add(prefixes[prefix] + local)
-    return frozenset(found)
-
-
-@cache
-def needed_predicates(shapes: rdflib.Graph) -> frozenset[str]:
-    """The predicates the shapes look at: property paths and whatever the SPARQL-based targets need.
-
-    Validation is fed only triples with these predicates; the rest (descriptions, top concepts, provenance
-    details, the plain SKOS mapping triples) cannot change the outcome and would only cost time.
-    """
-    paths = {str(path) for path in shapes.objects(None, SH.path) if isinstance(path, rdflib.URIRef)}
-    return target_predicates(shapes) | paths
-
-
 def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    import rdflib
+
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -100,6 +127,8 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     IRIs and datatypes repeat a lot (predicates, classes, parents, levels), so each is converted once; triples
     go to the store in one addN call, skipping rdflib's per-add event machinery.
     """
+    import rdflib
+
     graph = rdflib.Graph()
     iris: dict[ox.NamedNode, rdflib.URIRef] = {}
 
@@ -120,104 +149,154 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def sparql_targets(shapes: rdflib.Graph, data: ox.Store) -> tuple[rdflib.Graph, dict[rdflib.term.Node, set[ox.Term]]]:
-    """Split off the SPARQL-based targets: the shapes without them, and the nodes each selects in `data`.
+def to_ox_term(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    import rdflib
 
-    The shapes stay standard SHACL-AF for any engine; here Oxigraph answers the target queries in milliseconds,
-    where rdflib's SPARQL engine, which pyshacl would use, takes seconds per query on a whole-brain taxonomy.
-    """
-    plain = rdflib.Graph()
-    for prefix, namespace in shapes.namespaces():
-        plain.bind(prefix, namespace)
-    plain += shapes
-    selected: dict[rdflib.term.Node, set[ox.Term]] = {}
-    for shape, target in list(shapes.subject_objects(SH.target)):
-        if (target, RDF.type, SH.SPARQLTarget) not in shapes:
-            continue
-        declared = {
-            str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
-            for prefixes in shapes.objects(target, SH.prefixes)
-            for d in shapes.objects(prefixes, SH.declare)
-        }
-        header = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
-        plain.remove((shape, SH.target, target))
-        plain.remove((target, None, None))
-        nodes = selected.setdefault(shape, set())
-        nodes.update(solution["this"] for solution in data.query(header + str(shapes.value(target, SH.select))))
-    return plain, selected
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+        return ox.Literal(str(term), datatype=datatype)
+    raise TypeError(f"not an RDF term: {term!r}")
 
 
-def _chunks(triples: list[ox.Triple], size: int) -> Iterator[tuple[set[ox.Term], list[ox.Triple]]]:
-    """Whole subject descriptions, about `size` triples at a time (input grouped by subject, as exports are)."""
-    subjects: set[ox.Term] = set()
-    chunk: list[ox.Triple] = []
-    for triple in triples:
-        if triple.subject not in subjects and len(chunk) >= size:
-            yield subjects, chunk
-            subjects, chunk = set(), []
-        subjects.add(triple.subject)
-        chunk.append(triple)
-    if chunk:
-        yield subjects, chunk
+def ox_shapes(shapes: rdflib.Graph) -> ShapesGraph:
+    """The same shapes in a pyoxigraph store, blank node ids kept (pyshacl reports the shapes' own ids)."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(to_ox_term(s), to_ox_term(p), to_ox_term(o)) for s, p, o in shapes)
+    return ShapesGraph(store)
+
+
+def shape_source(shapes: Path | str | rdflib.Graph | ShapesGraph | None) -> Path | rdflib.Graph | ShapesGraph:
+    if shapes is None:
+        return shapes_dir()
+    return Path(shapes) if isinstance(shapes, str) else shapes
+
+
+@cache
+def _plan_for_folder(folder: Path) -> Plan:
+    return compile_shapes(ShapesGraph.from_files(sorted(folder.glob("*.ttl")) if folder.is_dir() else [folder]))
+
+
+def compiled(shapes: Path | str | rdflib.Graph | ShapesGraph | None = None) -> Plan:
+    """The shapes compiled to SPARQL (cached per folder); raises UnsupportedShape naming what cannot compile."""
+    source = shape_source(shapes)
+    if isinstance(source, Path):
+        return _plan_for_folder(source.resolve())
+    if isinstance(source, ShapesGraph):
+        return compile_shapes(source)
+    return compile_shapes(ox_shapes(source))
+
+
+def _rdflib_shapes(shapes: Path | str | rdflib.Graph | ShapesGraph | None) -> rdflib.Graph:
+    import rdflib
+
+    source = shape_source(shapes)
+    if isinstance(source, rdflib.Graph):
+        return source
+    if isinstance(source, ShapesGraph):
+        graph = rdflib.Graph()
+        return graph.parse(
+            data=source.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt"
+        )
+    if source.is_dir():
+        return shapes_graph(source.resolve())
+    return rdflib.Graph().parse(source, format="turtle")
 
 
 def validate(
-    triples: Iterable[ox.Triple | ox.Quad], shapes: rdflib.Graph | None = None, chunk_size: int = CHUNK_TRIPLES
+    triples: Iterable[ox.Triple | ox.Quad] | ox.Store,
+    shapes: Path | str | rdflib.Graph | ShapesGraph | None = None,
+    engine: str = "sparql",
+    chunk_size: int | None = None,
 ) -> Report:
-    """Validate with pyshacl, in chunks of whole subject descriptions, fed only the triples the shapes look at.
+    """Validate triples (graph names dropped) against the shapes (default: the project's shapes/ folder).
 
-    Every shape here judges a node by its own triples plus the rdf:type of the nodes it points to (sh:class),
-    so a chunk holds its subjects' triples and the types of their objects; results about those borrowed
-    objects are dropped, as each is judged in its own chunk. Memory stays flat however large the taxonomy.
+    engine="sparql" (default) compiles the shapes to SPARQL run by Oxigraph, refusing with UnsupportedShape any
+    construct it cannot compile; engine="pyshacl" is the reference: plain pyshacl over an rdflib graph, for any
+    shapes. Both report the same set of results (see tests/test_validator.py). `chunk_size` is accepted and
+    ignored: validation is no longer chunked, each focus node is validated once over the whole graph.
     """
-    shapes = shapes if shapes is not None else shapes_graph()
-    needed = needed_predicates(shapes)
-    kept = [t if isinstance(t, ox.Triple) else t.triple for t in triples if t.predicate.value in needed]
-    kept.sort(key=lambda t: t.subject.value)  # a chunk must hold whole descriptions; exports are sorted already
-    store = ox.Store()  # only what the target queries read: a few predicates of every cell set
-    in_targets = target_predicates(shapes)
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in kept if t.predicate.value in in_targets)
-    plain, targets = sparql_targets(shapes, store)
-    del store
-    types: dict[ox.Term, list[ox.Triple]] = {}
-    for t in kept:
-        if t.predicate.value == RDF_TYPE:
-            types.setdefault(t.subject, []).append(t)
-    conforms, violations = True, []
-    for subjects, chunk in _chunks(kept, chunk_size):
-        borrowed = {o for t in chunk if not isinstance(o := t.object, ox.Literal) and o not in subjects}
-        context = [t for node in borrowed for t in types.get(node, ())]
-        chunk_shapes = rdflib.Graph()
-        chunk_shapes += plain
-        for shape, nodes in targets.items():
-            for node in nodes & subjects:
-                chunk_shapes.add((shape, SH.targetNode, to_rdflib_term(node)))
-        _, results, _ = shacl_validate(
-            to_rdflib(chunk + context), shacl_graph=chunk_shapes, inference="none", inplace=True, allow_warnings=True
-        )
-        focus = {str(to_rdflib_term(s)) for s in subjects}
-        found = [v for v in _violations(results) if v.focus in focus]
-        conforms = conforms and not any(v.severity == "Violation" for v in found)
-        violations.extend(found)
-    return Report(conforms, sorted(violations, key=lambda v: (v.focus, v.path or "", v.message)))
+    del chunk_size
+    if engine == "sparql":
+        plan = compiled(shapes)
+        return _report(_from_result(r) for r in run(plan, load(triples, plan.predicates)))
+    if engine == "pyshacl":
+        return validate_pyshacl(triples, _rdflib_shapes(shapes))
+    raise ValueError(f"unknown validation engine {engine!r} (choose sparql or pyshacl)")
 
 
-def _violations(results: rdflib.Graph) -> list[Violation]:
+def _node_name(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """An IRI as itself, a blank node as _:id, a literal as its lexical form."""
+    return str(term) if isinstance(term, ox.BlankNode) else term.value
+
+
+def _report(violations: Iterable[Violation]) -> Report:
+    found = sorted(set(violations), key=Violation.sort_key)
+    return Report(not any(v.severity == "Violation" for v in found), found)
+
+
+def _from_result(result: Result) -> Violation:
+    return Violation(
+        focus=_node_name(result.focus),
+        path=result.path,
+        message=" / ".join(result.messages),
+        value=None if result.value is None else result.value.value,
+        severity=result.severity,
+        source_shape=result.source_shape,
+        component=result.component,
+        value_term=None if result.value is None else str(result.value),
+        own_message=result.shape_has_message,
+    )
+
+
+def validate_pyshacl(triples: Iterable[ox.Triple | ox.Quad] | ox.Store, shapes: rdflib.Graph) -> Report:
+    """The reference: pyshacl on the whole graph, no inference, SHACL-AF on; warnings do not fail conformance."""
+    from pyshacl import validate as shacl_validate
+
+    if isinstance(triples, ox.Store):
+        triples = triples.quads_for_pattern(None, None, None, None)
+    _, results, _ = shacl_validate(
+        to_rdflib(triples), shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, inplace=True
+    )
+    return _report(_violations(results, ox_shapes(shapes)))
+
+
+def _violations(results: rdflib.Graph, shapes: ShapesGraph) -> list[Violation]:
+    import rdflib
+    from rdflib.namespace import RDF, SH
+
     found = []
-    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-
-        def one(predicate: rdflib.URIRef, result: rdflib.term.Node = result) -> str | None:
-            value = results.value(result, predicate)
-            return None if value is None else str(value)
-
-        severity = one(SH.resultSeverity) or str(SH.Violation)
+    details = set(results.objects(None, SH.detail))  # nested under a sh:node result, not results of their own
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        if result in details:
+            continue
+        value = results.value(result, SH.value)
+        shape = to_ox_term(results.value(result, SH.sourceShape))
+        path = results.value(result, SH.resultPath)
+        if path is not None and not isinstance(path, rdflib.URIRef):
+            path = path_name(shapes, shapes.value(shape, SH_IRI + "path"))
+        messages = sorted({str(m) for m in results.objects(result, SH.resultMessage)})
+        component = str(results.value(result, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
+        own = bool(shapes.objects(shape, SH_IRI + "message")) or (
+            component == "SPARQLConstraintComponent"
+            and bool(shapes.objects(to_ox_term(results.value(result, SH.sourceConstraint)), SH_IRI + "message"))
+        )
         found.append(
             Violation(
-                focus=one(SH.focusNode) or "",
-                path=one(SH.resultPath),
-                message=one(SH.resultMessage) or "does not conform",
-                value=one(SH.value),
-                severity=severity.rsplit("#", 1)[-1],
+                focus=_node_name(to_ox_term(results.value(result, SH.focusNode))),
+                path=None if path is None else str(path),
+                message=" / ".join(messages) or "does not conform",
+                value=None if value is None else str(value),
+                severity=str(results.value(result, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1],
+                source_shape=shape_label(shapes, shape),
+                component=component,
+                value_term=None if value is None else str(to_ox_term(value)),
+                own_message=own,
             )
         )
-    return sorted(found, key=lambda v: (v.focus, v.path or "", v.message))
+    return found
