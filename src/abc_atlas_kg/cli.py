@@ -554,7 +554,20 @@ class _Reported(AbcKgError):
 
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate_files(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["sparql", "pyshacl"]),
+    default="sparql",
+    show_default=True,
+    help="sparql: the shapes compiled to SPARQL and run by Oxigraph (fast); pyshacl: the reference engine, for "
+    "any shapes.",
+)
+@click.option(
+    "--shapes",
+    type=click.Path(exists=True, path_type=Path),
+    help="SHACL shapes (a Turtle file or a folder of them) instead of the project's.",
+)
+def validate_files(files: tuple[Path, ...], engine: str, shapes: Path | None) -> None:
     """Check RDF FILES (.ttl, .nt, .nq, .jsonld, .trig, .rdf, .owl, also gzipped) against the shapes.
 
     Exit 0 only if all conform; 3 if any file does not conform, else 1 if any file cannot be parsed. RDF/XML
@@ -570,7 +583,10 @@ def validate_files(files: tuple[Path, ...]) -> None:
             click.echo(f"{path}: cannot be parsed: {err}", err=True)
             unparsable += 1
             continue
-        report = validate.validate(quads)
+        try:
+            report = validate.validate(quads, shapes=shapes, engine=engine)
+        except validate.UnsupportedShape as err:
+            raise UsageError(f"{err}; the pyshacl engine reads any shapes: --engine pyshacl") from None
         if report.conforms:
             say(f"{path}: conforms ({len(quads)} triples)")
         else:
