@@ -19,10 +19,14 @@ import pyoxigraph as ox
 import pytest
 import requests
 import servers
-from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli, run
+from conftest import COMPLETE, VIRTUOSO_ENV, Export, load_cli, run
 
 from abc_atlas_kg.store import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
 
+KG_GRAPH = "https://w3id.org/abc-atlas-kg/graph/"
+RELEASE_GRAPH = KG_GRAPH + "CCN20230722/20231215"  # the complete fixture's release graph
+SAMPLE_GRAPH = KG_GRAPH + "CCN20230722/20230830"  # the bundled sample's
+RELEASE_TRIPLES = 355  # the complete fixture's export, as the README's load example prints
 CLASS_01 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
@@ -67,7 +71,7 @@ def renamed_copy(export: Export, folder: Path, fmt: str = "nt") -> Path:
 
 def test_embedded_load_writes_release_ontology_and_shapes_graphs(embedded_store: Path) -> None:
     counts = embedded_counts(embedded_store)
-    assert counts[RELEASE_GRAPH] == 335  # the fixture's export, as its README table says
+    assert counts[RELEASE_GRAPH] == RELEASE_TRIPLES
     assert counts[ONTOLOGY_GRAPH] > 50 and counts[SHAPES_GRAPH] > 50
     assert set(counts) == {RELEASE_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH}
 
@@ -82,7 +86,7 @@ def test_embedded_reload_is_idempotent_and_the_summary_is_counted_by_the_store(t
     assert embedded_counts(store) == once
     assert "loaded 3 graph(s)" in second.stderr
     line = next(line for line in second.stderr.splitlines() if RELEASE_GRAPH in line)
-    assert "335 triples" in line
+    assert f"{RELEASE_TRIPLES} triples" in line
     assert second.stdout == ""
 
 
@@ -90,7 +94,7 @@ def test_embedded_default_store_comes_from_the_environment(tmp_path: Path, monke
     monkeypatch.setenv("ABC_KG_STORE", str(tmp_path / "from-env"))
     result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--no-vocabulary")
     assert result.exit_code == 0, result.stderr
-    assert embedded_counts(tmp_path / "from-env") == {RELEASE_GRAPH: 335}
+    assert embedded_counts(tmp_path / "from-env") == {RELEASE_GRAPH: RELEASE_TRIPLES}
 
 
 def test_embedded_reload_of_an_edited_file_replaces_the_release(complete_export: Export, tmp_path: Path) -> None:
@@ -106,7 +110,7 @@ def test_embedded_reload_of_an_edited_file_replaces_the_release(complete_export:
         )
     }
     assert labels == {"01 IT-ET Glut renamed"}
-    assert embedded_counts(store)[RELEASE_GRAPH] == 335
+    assert embedded_counts(store)[RELEASE_GRAPH] == RELEASE_TRIPLES
 
 
 @pytest.mark.parametrize("fmt", ["nq", "nt", "ttl", "jsonld"])
@@ -114,7 +118,7 @@ def test_exported_files_load_into_the_release_graph(complete_export: Export, tmp
     store = tmp_path / "store"
     result = load_cli(complete_export.file(fmt), "--store", store, "--no-vocabulary")
     assert result.exit_code == 0, result.stderr
-    assert embedded_counts(store) == {RELEASE_GRAPH: 335}
+    assert embedded_counts(store) == {RELEASE_GRAPH: RELEASE_TRIPLES}
 
 
 def test_triples_without_a_taxonomy_need_a_graph(tmp_path: Path) -> None:
@@ -170,11 +174,11 @@ def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
 
 def test_oxigraph_server_reload_is_idempotent(oxigraph_loaded: servers.Server) -> None:
     before = server_counts(oxigraph_loaded.query_url)
-    assert before[RELEASE_GRAPH] == 335
+    assert before[RELEASE_GRAPH] == RELEASE_TRIPLES
     result = load_cli("WMB-taxonomy", "--source", COMPLETE, "--endpoint", oxigraph_loaded.endpoint)
     assert result.exit_code == 0, result.stderr
     assert server_counts(oxigraph_loaded.query_url) == before
-    assert "335 triples" in result.stderr
+    assert f"{RELEASE_TRIPLES} triples" in result.stderr
 
 
 def test_oxigraph_server_replaces_an_edited_release_and_back(
@@ -185,7 +189,7 @@ def test_oxigraph_server_replaces_an_edited_release_and_back(
         changed = load_cli(renamed_copy(complete_export, tmp_path, "ttl"), "--endpoint", oxigraph_loaded.endpoint)
         assert changed.exit_code == 0, changed.stderr
         assert labels_of(url, CLASS_01) == {"01 IT-ET Glut renamed"}
-        assert server_counts(url)[RELEASE_GRAPH] == 335
+        assert server_counts(url)[RELEASE_GRAPH] == RELEASE_TRIPLES
     finally:
         restored = load_cli(complete_export.file("nq"), "--endpoint", oxigraph_loaded.endpoint)
     assert restored.exit_code == 0, restored.stderr
@@ -216,7 +220,7 @@ def test_virtuoso_digest_load_twice_gives_the_same_counts(virtuoso_server: serve
     first = load_cli(*args, env=VIRTUOSO_ENV)
     assert first.exit_code == 0, first.stderr
     once = server_counts(virtuoso_server.query_url)
-    assert once[RELEASE_GRAPH] == 335
+    assert once[RELEASE_GRAPH] == RELEASE_TRIPLES
     second = load_cli(*args, "--auth", "digest", env=VIRTUOSO_ENV)
     assert second.exit_code == 0, second.stderr
     assert server_counts(virtuoso_server.query_url) == once
@@ -231,7 +235,7 @@ def test_virtuoso_replaces_an_edited_release(
         result = load_cli(renamed_copy(complete_export, tmp_path), *args, env=VIRTUOSO_ENV)
         assert result.exit_code == 0, result.stderr
         assert labels_of(virtuoso_server.query_url, CLASS_01) == {"01 IT-ET Glut renamed"}
-        assert server_counts(virtuoso_server.query_url)[RELEASE_GRAPH] == 335
+        assert server_counts(virtuoso_server.query_url)[RELEASE_GRAPH] == RELEASE_TRIPLES
     finally:
         restored = load_cli(complete_export.file("jsonld"), *args, env=VIRTUOSO_ENV)
     assert restored.exit_code == 0, restored.stderr
@@ -286,7 +290,7 @@ def test_serve_without_a_store_fails(tmp_path: Path) -> None:
 def test_all_loads_every_taxonomy_the_source_holds(tmp_path: Path) -> None:
     result = load_cli("--all", "--source", COMPLETE, "--store", tmp_path / "store", "--no-vocabulary")
     assert result.exit_code == 0, result.stderr
-    assert embedded_counts(tmp_path / "store") == {RELEASE_GRAPH: 335}
+    assert embedded_counts(tmp_path / "store") == {RELEASE_GRAPH: RELEASE_TRIPLES}
 
 
 # --- Basic and bearer authentication, against a small real HTTP server -------------------------------------
@@ -371,8 +375,6 @@ def test_bearer_token_is_sent_and_a_wrong_basic_password_is_not_shown(auth_store
 
 # --- never mix, never lose (issue 10) ------------------------------------------------------------------------
 
-SAMPLE_GRAPH = "https://purl.brain-bican.org/taxonomy/CCN20230722/release/20230830"
-
 
 def graph_triples(store: Path, graph: str) -> set[str]:
     opened = ox.Store.read_only(str(store))
@@ -412,6 +414,34 @@ def test_any_subset_in_any_order_gives_the_same_graphs(
             assert graph_triples(store, graph) == expected[graph]
 
 
+def test_two_different_files_for_one_graph_in_one_call_are_refused(
+    complete_export: Export, embedded_copy: Path, tmp_path: Path
+) -> None:
+    """Uniting them would mix two builds of one release, and letting one win would depend on argument order."""
+    before = graph_triples(embedded_copy, RELEASE_GRAPH)
+    edited = renamed_copy(complete_export, tmp_path, "ttl")
+    result = load_cli(complete_export.file("nq"), edited, "--store", embedded_copy, "--no-vocabulary")
+    assert result.exit_code == 1, result.stderr
+    assert f"names the graph {RELEASE_GRAPH}" in result.stderr and str(edited) in result.stderr
+    assert "separate calls" in result.stderr
+    assert graph_triples(embedded_copy, RELEASE_GRAPH) == before  # nothing was touched
+    same = [complete_export.file(f) for f in ("nq", "nt", "ttl", "jsonld")]  # one export in four formats
+    result = load_cli(*same, "--store", embedded_copy, "--no-vocabulary")
+    assert result.exit_code == 0, result.stderr
+    assert graph_triples(embedded_copy, RELEASE_GRAPH) == before
+
+
+def test_a_file_describing_two_graphs_is_refused(
+    sample_export: Export, complete_export: Export, tmp_path: Path
+) -> None:
+    """Two exports' triples concatenated into one file cannot be split back by graph: refused, not guessed."""
+    both = tmp_path / "both.nt"
+    both.write_text(sample_export.file("nt").read_text() + complete_export.file("nt").read_text())
+    result = load_cli(both, "--store", tmp_path / "store", "--no-vocabulary")
+    assert result.exit_code == 2
+    assert SAMPLE_GRAPH in result.stderr and RELEASE_GRAPH in result.stderr and "--graph" in result.stderr
+
+
 def test_documents_load_without_files(complete_export: Export, tmp_path: Path) -> None:
     """The CLI hands `write.Document`s from the build straight to the store: same graph as loading the file."""
     from abc_atlas_kg import store as kgstore
@@ -423,7 +453,7 @@ def test_documents_load_without_files(complete_export: Export, tmp_path: Path) -
         summary = kgstore.load(target, documents=[Document("CCN20230722", triples, ox.NamedNode(RELEASE_GRAPH))])
     finally:
         target.close()
-    assert [(g.graph, g.triples) for g in summary.graphs] == [(RELEASE_GRAPH, 335)]
+    assert [(g.graph, g.triples) for g in summary.graphs] == [(RELEASE_GRAPH, RELEASE_TRIPLES)]
     assert graph_triples(tmp_path / "store", RELEASE_GRAPH) == file_triples(complete_export.file("nq"))
 
 
@@ -432,7 +462,7 @@ def test_an_empty_file_never_replaces_a_graph(embedded_copy: Path, tmp_path: Pat
     empty.write_text("# nothing\n")
     result = load_cli(empty, "--graph", RELEASE_GRAPH, "--store", embedded_copy)
     assert result.exit_code == 1 and "no triples to load" in result.stderr
-    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == 335
+    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == RELEASE_TRIPLES
 
 
 @pytest.fixture
@@ -477,7 +507,7 @@ def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Pa
     again = load_cli(big_file, "--graph", "https://example.org/other", "--store", embedded_copy, "--no-vocabulary")
     assert again.exit_code == 0, again.stderr  # the killed run's lock and scratch folder are no obstacle
     assert not list(embedded_copy.parent.glob(".store.scratch-*"))
-    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == 335
+    assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == RELEASE_TRIPLES
 
 
 def test_kill_inside_the_replacing_transaction_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
@@ -510,7 +540,7 @@ def test_kill_while_creating_a_graph_leaves_no_partial_graph(embedded_copy: Path
     assert result.exit_code == 0, result.stderr
     counts = embedded_counts(embedded_copy)
     assert new not in counts or counts[new] == 300_000  # never a partial graph
-    assert counts[RELEASE_GRAPH] == 335 and counts["https://example.org/small"] == 3
+    assert counts[RELEASE_GRAPH] == RELEASE_TRIPLES and counts["https://example.org/small"] == 3
 
 
 @pytest.fixture
@@ -597,7 +627,7 @@ def test_a_mappings_file_never_replaces_its_release_graph(tmp_path: Path, comple
     )
     result = load_cli(mappings, "--store", store, "--no-vocabulary")
     assert result.exit_code == 2 and "--graph" in result.stderr
-    assert embedded_counts(store) == {RELEASE_GRAPH: 335}
+    assert embedded_counts(store) == {RELEASE_GRAPH: RELEASE_TRIPLES}
 
 
 # --- store states: served, corrupt ---------------------------------------------------------------------------

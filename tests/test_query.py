@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -17,15 +18,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+import requests.auth
 import servers
 from click.testing import CliRunner, Result
-from conftest import COMPLETE, RELEASE_GRAPH, VIRTUOSO_ENV, Export, load_cli
+from conftest import ATLAS, VIRTUOSO_ENV, Export, load_cli
 
 from abc_atlas_kg.cli import main
 from abc_atlas_kg.errors import UsageError
 from abc_atlas_kg.store import binding, named
 
 G = "20231215"
+RELEASE_GRAPH = "https://w3id.org/abc-atlas-kg/graph/CCN20230722/20231215"  # the complete fixture's release graph
+RELEASE_TRIPLES = 355
 CAR3_SUBC = "001 CLA-EPd-CTX Car3 Glut"
 CAR3_1 = "0001 CLA-EPd-CTX Car3 Glut_1"
 CAR3_2 = "0002 CLA-EPd-CTX Car3 Glut_2"
@@ -35,7 +39,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "lineage": (
         ["label=CS20230722_CLUS_0001"],
         [
-            ["label", "release", "level", "ancestor", "name"],
+            ["label", "version", "level", "ancestor", "name"],
             ["CS20230722_CLUS_0001", G, "cluster", "CS20230722_CLUS_0001", CAR3_1],
             ["CS20230722_CLUS_0001", G, "supertype", "CS20230722_SUPT_0001", CAR3_1],
             ["CS20230722_CLUS_0001", G, "subclass", "CS20230722_SUBC_001", CAR3_SUBC],
@@ -45,7 +49,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "clusters-under": (
         ["label=CS20230722_CLAS_01"],
         [
-            ["label", "release", "cluster", "alias", "cells"],
+            ["label", "version", "cluster", "alias", "cells"],
             ["CS20230722_CLAS_01", G, "CS20230722_0128", "128", "2546"],
             ["CS20230722_CLAS_01", G, "CS20230722_0129", "129", "3222"],
             ["CS20230722_CLAS_01", G, "CS20230722_0131", "131", "1718"],
@@ -54,16 +58,16 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "clusters-by-neurotransmitter": (
         [],
         [
-            ["release", "neurotransmitter", "clusters", "cells"],
-            [G, "Glut", "3", "7486"],
-            [G, "NA", "2", "451"],
-            [G, "GABA", "0", "0"],
+            ["taxonomy", "version", "neurotransmitter", "clusters", "cells"],
+            ["CCN20230722", G, "Glut", "3", "7486"],
+            ["CCN20230722", G, "NA", "2", "451"],
+            ["CCN20230722", G, "GABA", "0", "0"],
         ],
     ),
     "terms-matching": (
         ["pattern=car3"],
         [
-            ["pattern", "release", "level", "term", "name"],
+            ["pattern", "version", "level", "term", "name"],
             ["car3", G, "subclass", "CS20230722_SUBC_001", CAR3_SUBC],
             ["car3", G, "supertype", "CS20230722_SUPT_0001", CAR3_1],
             ["car3", G, "supertype", "CS20230722_SUPT_0002", CAR3_2],
@@ -74,12 +78,12 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     ),
     "mappings": (
         ["label=CS20230722_CLAS_01"],
-        [["label", "release", "relation", "target", "targetLabel", "targetName"]],  # no mappings published yet
+        [["label", "version", "direction", "relation", "other", "otherLabel", "justification"]],  # none loaded
     ),
     "level-counts": (
         [],
         [
-            ["taxonomy", "release", "rank", "level", "terms"],
+            ["taxonomy", "version", "rank", "level", "terms"],
             ["CCN20230722", G, "0", "neurotransmitter", "3"],
             ["CCN20230722", G, "1", "class", "2"],
             ["CCN20230722", G, "2", "subclass", "3"],
@@ -120,22 +124,56 @@ def test_named_query_answer_on_the_fixture(name: str, target: tuple[list[str], d
     assert list(csv.reader(io.StringIO(result.stdout))) == expected
 
 
-def test_mappings_are_found_in_any_graph(tmp_path: Path) -> None:
-    """The mapping query can fail: a published mapping (in its own graph) shows up with the target's names."""
-    store = tmp_path / "store"
-    assert load_cli("WMB-taxonomy", "--source", COMPLETE, "--store", store).exit_code == 0
-    mapping = tmp_path / "mapping.ttl"
-    mapping.write_text(
-        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
-        "<https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01> skos:closeMatch <https://example.org/X1> .\n"
-        '<https://example.org/X1> skos:notation "X1" ; <http://www.w3.org/2000/01/rdf-schema#label> "Glut IT" .\n'
-    )
-    assert load_cli(mapping, "--graph", "https://example.org/mappings", "--store", store).exit_code == 0
-    result = query_cli("mappings", "--param", "label=CS20230722_CLAS_01", "--format", "tsv", "--store", store)
-    assert result.exit_code == 0, result.stderr
-    rows = [line.split("\t") for line in result.stdout.splitlines()]
-    skos = "http://www.w3.org/2004/02/skos/core#"
-    assert rows[1:] == [["CS20230722_CLAS_01", G, skos + "closeMatch", "https://example.org/X1", "X1", "Glut IT"]]
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+MANUAL = "https://w3id.org/semapv/vocab/ManualMappingCuration"
+TAXONOMY = "https://purl.brain-bican.org/taxonomy/"
+AGING = "https://w3id.org/abc-atlas-kg/graph/CS20241021/20241130"
+MAPPINGS_EXPECTED = {
+    "CS20230722_CLAS_01": [  # incoming: the aging taxonomy's mapping set names this WMB class
+        ["CS20230722_CLAS_01", G, "incoming", SKOS + "broadMatch", f"{TAXONOMY}CS20241021/CS20241021_{n}",
+         f"CS20241021_{n}", MANUAL] for n in ("0001", "0002")
+    ],
+    "CS20241021_0001": [  # outgoing: from the aging release's own mapping set
+        ["CS20241021_0001", "20241130", "outgoing", SKOS + "broadMatch", f"{TAXONOMY}CCN20230722/{label}", label, MANUAL]
+        for label in ("CS20230722_CLAS_01", "CS20230722_SUBC_001", "CS20230722_SUPT_0001")
+    ],
+}  # fmt: skip
+
+
+def _drop_graphs(server: servers.Server, graphs: list[str], env: dict[str, str] | None) -> None:
+    """Put a shared server back as the other tests expect it (Graph Store Protocol DELETE)."""
+    auth = requests.auth.HTTPDigestAuth(env["ABC_KG_ENDPOINT_USER"], env["ABC_KG_ENDPOINT_PASSWORD"]) if env else None
+    param = "graph-uri" if "sparql-graph-crud" in server.endpoint else "graph"
+    for graph in graphs:
+        response = requests.delete(server.endpoint, params={param: graph}, auth=auth, timeout=30)
+        assert response.status_code < 300 or response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("label", sorted(MAPPINGS_EXPECTED))
+def test_mappings_both_ways_from_the_mapping_sets(
+    label: str, target: tuple[list[str], dict[str, str] | None], request: pytest.FixtureRequest
+) -> None:
+    """With a taxonomy that publishes mappings loaded beside the fixture, `mappings` finds them in its own graph
+    (the mappings graph), outgoing for its cell sets and incoming for the cell sets it names."""
+    options, env = target
+    server = None if options[0] == "--store" else request.getfixturevalue(
+        "oxigraph_loaded" if env is None else "virtuoso_loaded"
+    )  # fmt: skip
+    if server is None:  # never change the shared embedded store: a copy of it
+        copy = request.getfixturevalue("tmp_path") / "store"
+        shutil.copytree(options[1], copy, ignore=shutil.ignore_patterns("LOCK", "abc-kg.lock"))
+        options = ["--store", str(copy)]
+    loaded = load_cli("Zeng-Aging-Mouse", "--source", ATLAS, "--no-vocabulary", *options, env=env)
+    try:
+        assert loaded.exit_code == 0, loaded.stderr
+        assert f"{AGING}/mappings" in loaded.stderr
+        result = query_cli("mappings", "--param", f"label={label}", "--format", "csv", *options, env=env)
+        assert result.exit_code == 0, result.stderr
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert rows[1:] == MAPPINGS_EXPECTED[label]
+    finally:
+        if server is not None:
+            _drop_graphs(server, [AGING, f"{AGING}/mappings"], env)
 
 
 def test_list_shows_every_query_and_its_parameters() -> None:
@@ -149,11 +187,11 @@ def test_list_shows_every_query_and_its_parameters() -> None:
 def test_table_and_json_formats(embedded_store: Path) -> None:
     table = query_cli("level-counts", "--store", embedded_store)
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["taxonomy", "release", "rank", "level", "terms"]
+    assert lines[0].split() == ["taxonomy", "version", "rank", "level", "terms"]
     assert set(lines[1]) <= {"-", " "}
     assert lines[2].split() == ["CCN20230722", G, "0", "neurotransmitter", "3"]
     as_json = json.loads(query_cli("level-counts", "--store", embedded_store, "--format", "json").stdout)
-    assert as_json[1] == {"taxonomy": "CCN20230722", "release": G, "rank": 1, "level": "class", "terms": 2}
+    assert as_json[1] == {"taxonomy": "CCN20230722", "version": G, "rank": 1, "level": "class", "terms": 2}
 
 
 def test_ad_hoc_sparql_string_and_file(embedded_store: Path, tmp_path: Path) -> None:
@@ -222,7 +260,7 @@ def test_hostile_parameter_on_a_server_is_just_data(oxigraph_loaded: servers.Ser
         "csv",
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == ["pattern,release,level,term,name"]
+    assert result.stdout.splitlines() == ["pattern,version,level,term,name"]
     after = query_cli("level-counts", "--endpoint", oxigraph_loaded.endpoint, "--format", "csv")
     assert len(after.stdout.splitlines()) == 6  # nothing was dropped
 
@@ -284,9 +322,9 @@ def test_from_is_respected_and_the_union_is_the_default(where: str, request: pyt
         else ["--endpoint", request.getfixturevalue("oxigraph_loaded").endpoint]
     )
     scoped = query_cli(COUNT_FROM.format(g=RELEASE_GRAPH), "--format", "csv", *options)
-    assert scoped.stdout.splitlines() == ["n", "335"], scoped.stderr
+    assert scoped.stdout.splitlines() == ["n", str(RELEASE_TRIPLES)], scoped.stderr
     union = query_cli("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv", *options)
-    assert int(union.stdout.splitlines()[1]) > 335
+    assert int(union.stdout.splitlines()[1]) > RELEASE_TRIPLES
 
 
 def test_from_is_respected_through_serve(embedded_store: Path) -> None:
@@ -305,10 +343,10 @@ def test_from_is_respected_through_serve(embedded_store: Path) -> None:
                 time.sleep(0.1)
         scoped = query_cli(COUNT_FROM.format(g=RELEASE_GRAPH), "--format", "csv", "--query-url", url,
                            "--endpoint", f"http://127.0.0.1:{port}/store")  # fmt: skip
-        assert scoped.stdout.splitlines() == ["n", "335"], scoped.stderr
+        assert scoped.stdout.splitlines() == ["n", str(RELEASE_TRIPLES)], scoped.stderr
         plain = requests.post(url, data={"query": COUNT_FROM.format(g=RELEASE_GRAPH)},
                               headers={"Accept": "text/csv"}, timeout=10)  # fmt: skip
-        assert plain.text.split() == ["n", "335"]  # any client, not only abc-kg
+        assert plain.text.split() == ["n", str(RELEASE_TRIPLES)]  # any client, not only abc-kg
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -361,7 +399,7 @@ def test_info_on_files_and_on_the_store(complete_export: Export, embedded_store:
 
     described = kgstore.info(files=[complete_export.file("nq")])
     graph = described["graphs"][0]
-    assert graph["graph"] == RELEASE_GRAPH and graph["triples"] == 335
+    assert graph["graph"] == RELEASE_GRAPH and graph["triples"] == RELEASE_TRIPLES
     assert graph["levels"] == {"class": 2, "cluster": 5, "neurotransmitter": 3, "subclass": 3, "supertype": 4}
     assert graph["classes"]["http://purl.obolibrary.org/obo/PCL_0010001"] > 0
     assert graph["taxonomies"][0]["version"] == G
@@ -373,7 +411,7 @@ def test_info_on_files_and_on_the_store(complete_export: Export, embedded_store:
     assert [g["graph"] for g in in_store["graphs"] if g["graph"] == RELEASE_GRAPH] == [RELEASE_GRAPH]
     assert json.loads(kgstore.render_json(described)) == described
     table = kgstore.render_table(described)
-    assert "335 triples" in table and "obo:PCL_0010001" in table
+    assert f"{RELEASE_TRIPLES} triples" in table and "obo:PCL_0010001" in table
 
 
 def test_full_iris_turns_curies_off(embedded_store: Path) -> None:

@@ -31,7 +31,7 @@ from ..errors import StoreError, UsageError
 from ..files import atomic_write
 from . import results
 from .binding import Sparql, Term, bind
-from .inputs import Staged, rdf_format
+from .inputs import Staged, has_blank, rdf_format
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class EmbeddedStore:
         gone = [t for t in old if t not in staged]
         # Blank nodes never match across loads, and deleting most of a graph triple by triple costs more than
         # dropping it: then the graph is dropped and inserted whole (still in the one transaction below).
-        whole = len(gone) > len(old) // 2 or any(_has_blank(t) for t in gone)
+        whole = len(gone) > len(old) // 2 or any(has_blank(t) for t in gone)
         held = set(old)
         new = list(staged.triples()) if whole else [t for t in staged.triples() if t not in held]
         if not (gone or new):
@@ -242,10 +242,6 @@ class EmbeddedStore:
                     self.store.flush()
             del self.store
         self._release()
-
-
-def _has_blank(triple: ox.Triple) -> bool:
-    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> str:

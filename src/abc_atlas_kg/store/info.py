@@ -14,14 +14,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..vocab import AKG, DCAT, DCTERMS, OBO, RDF_TYPE, RDFS
+from ..vocab import AKG, DCAT, OBO, RDF_TYPE, RDFS
 from . import results
 from .target import Target, staged_inputs
 
 _PER_GRAPH = {
     "triples": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     "taxonomies": f"SELECT DISTINCT ?g ?t ?label ?version WHERE {{ GRAPH ?g {{ ?t <{RDF_TYPE}> <{OBO}PCL_0010002> "
-    f"OPTIONAL {{ ?t <{RDFS}label> ?label }} OPTIONAL {{ ?t <{DCTERMS}hasVersion> ?version }} }} }}",
+    f"OPTIONAL {{ ?t <{RDFS}label> ?label }} OPTIONAL {{ ?r <{DCAT}isVersionOf> ?t ; <{DCAT}version> ?version }} }} }}",
     "releases": f"SELECT DISTINCT ?g ?r ?version WHERE {{ GRAPH ?g {{ ?r <{DCAT}version> ?version }} }}",
     "classes": f"SELECT ?g ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{RDF_TYPE}> ?class }} }} "
     "GROUP BY ?g ?class",

@@ -3,10 +3,11 @@
 Rules (README "Loading and querying"):
 - A `write.Document` goes to its own `graph`, as the exporter named it.
 - Quads (.nq, .trig) keep their graphs. Triples of other files (.nt, .ttl, .jsonld, .rdf, .owl, .xml, each also
-  gzipped as .gz) go to `--graph` if given; else to the graph the file describes itself as (an export names its
-  dataset: the one subject with `prov:wasGeneratedBy` that is not the taxonomy; older exports: the taxonomy's
-  `{taxonomy}/release/{version}`); else, for an ontology such as CL or UBERON, to its `owl:Ontology` IRI;
-  otherwise the file is refused (pass --graph).
+  gzipped as .gz) go to `--graph` if given; else to the graph the file describes itself as: an export's file
+  describes its own graph, the one node typed `akg:ReleaseGraph` (the release graph `{kg}graph/{accession}/
+  {release}`) or `akg:MappingSet` (the mappings graph `…/mappings`); else, for an ontology such as CL or UBERON,
+  its `owl:Ontology` IRI; otherwise the file is refused (pass --graph). A file that describes two graphs (two
+  exports concatenated) is refused too: its triples cannot be split back by graph.
 - Every input file is first bulk-loaded into its own scratch store, so two inputs can never mix even when they look
   alike (two releases of one taxonomy); several inputs that name the same graph are united, so loading the .nq and
   the .ttl of one export gives the graph once.
@@ -26,7 +27,7 @@ from typing import IO, Protocol
 import pyoxigraph as ox
 
 from ..errors import InputError, Problem, UsageError
-from ..vocab import DCTERMS, OBO, OWL, PROV, RDF_TYPE
+from ..vocab import AKG, OWL, RDF_TYPE
 
 QUAD_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 TRIPLE_FORMATS = {
@@ -156,11 +157,25 @@ class Stager:
         self.stores: list[ox.Store] = []
 
     def _add(self, graph: str, origin: str, stream: Callable[[], Iterable[ox.Triple]],
-             test: Callable[[ox.Triple], bool]) -> None:  # fmt: skip
-        entry = self.staged.setdefault(graph, Staged(graph, [], [], []))
+             test: Callable[[ox.Triple], bool]) -> bool:  # fmt: skip
+        """Stage one input's triples for `graph`; False when an earlier input already staged the same triples.
+
+        Two inputs of one call naming the same graph must hold the same triples (the .nq and the .ttl of one export):
+        uniting two different files would mix them (two builds of one release), and letting one win would make the
+        result depend on the order of the arguments. So they are refused; separate calls replace in turn.
+        """
+        entry = self.staged.get(graph)
+        if entry is None:
+            self.staged[graph] = Staged(graph, [origin], [stream], [test])
+            return True
+        difference = _difference(entry, stream, test)
+        if difference:
+            raise InputError(
+                [Problem(origin, f"names the graph {graph} as {entry.origin} does, but {difference}; load them in "
+                                 "separate calls (each replaces the graph) or choose one")]
+            )  # fmt: skip
         entry.origins.append(origin)
-        entry.streams.append(stream)
-        entry.tests.append(test)
+        return False
 
     def add_document(self, document: DocumentLike) -> None:
         """A document stays in memory where the caller built it: no copy, no re-parse."""
@@ -190,8 +205,8 @@ class Stager:
             found = True
             default = isinstance(graph, ox.DefaultGraph)
             target = (self.graph or self._derive(scratch, path)) if default else graph.value
-            self._add(target, str(path), _stream(scratch, graph), _test(scratch, graph))
-            if default and rdf_format(path)[0] not in QUAD_FORMATS.values():
+            added = self._add(target, str(path), _stream(scratch, graph), _test(scratch, graph))
+            if added and default and rdf_format(path)[0] not in QUAD_FORMATS.values():
                 self.staged[target].files.append(path)
         if not found:
             raise InputError([Problem(str(path), "no triples to load")])
@@ -221,14 +236,38 @@ class Stager:
         return scratch
 
     def _derive(self, scratch: ox.Store, path: Path) -> str:
-        for rule in (_export_dataset, _legacy_release_graph, _ontology_iri):
-            found = rule(scratch, ox.DefaultGraph())
-            if found:
-                return found
-        raise UsageError(
-            f"{path}: triples without a named graph, and the file names no graph of its own (no export dataset, "
-            "no owl:Ontology); pass --graph IRI"
-        )
+        exported = _self_described(scratch, ox.DefaultGraph())
+        if len(exported) > 1:
+            raise UsageError(
+                f"{path}: triples without a named graph that describe {len(exported)} graphs "
+                f"({', '.join(exported)}); load each export's own file, its .nq, or pass --graph IRI"
+            )
+        found = exported[0] if exported else _ontology_iri(scratch, ox.DefaultGraph())
+        if found is None:
+            raise UsageError(
+                f"{path}: triples without a named graph, and the file names no graph of its own (no akg:ReleaseGraph "
+                "or akg:MappingSet node of an export, no owl:Ontology); pass --graph IRI"
+            )
+        return found
+
+
+def _difference(entry: Staged, stream: Callable[[], Iterable[ox.Triple]], test: Callable[[ox.Triple], bool]) -> str:
+    """How a second input for a staged graph differs from it ("" when it holds the same triples).
+
+    Triples with blank nodes cannot be matched across inputs (their labels are local), so they are compared by count.
+    """
+    counts = [0, 0]
+    for side, (triples, other) in enumerate(((entry.triples(), test), (stream(), entry.__contains__))):
+        for triple in triples:
+            counts[side] += 1
+            if not has_blank(triple) and not other(triple):
+                holder, other_name = (entry.origin, "this file") if side == 0 else ("this file", entry.origin)
+                return f"{holder} holds {triple}, which {other_name} does not"
+    return "" if counts[0] == counts[1] else f"this file holds {counts[1]:,} triples, not {counts[0]:,}"
+
+
+def has_blank(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 def _stream(scratch: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Callable[[], Iterable[ox.Triple]]:
@@ -250,28 +289,14 @@ def _single(store: ox.Store, query: str, graph: ox.NamedNode | ox.DefaultGraph) 
     return rows.pop() if len(rows) == 1 else None
 
 
-def _export_dataset(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
-    """An export describes its RDF dataset (the graph): generated by the export activity, not a taxonomy."""
+def _self_described(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> list[str]:
+    """The graphs an export's file describes: the release graph (`akg:ReleaseGraph`) or the mappings graph
+    (`akg:MappingSet`) is a node of the file itself, named by the graph's own IRI."""
     query = (
-        f"SELECT DISTINCT ?g WHERE {{ ?g <{PROV}wasGeneratedBy> ?a . FILTER(isIRI(?g)) "
-        f"FILTER NOT EXISTS {{ ?g <{RDF_TYPE}> <{OBO}PCL_0010002> }} }}"
+        f"SELECT DISTINCT ?g WHERE {{ VALUES ?kind {{ <{AKG}ReleaseGraph> <{AKG}MappingSet> }} "
+        f"?g <{RDF_TYPE}> ?kind FILTER(isIRI(?g)) }} ORDER BY ?g"
     )
-    return _single(store, query, graph)
-
-
-def _legacy_release_graph(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
-    """Exports before release graphs had their own IRI: `{taxonomy}/release/{dcterms:hasVersion}`."""
-    from urllib.parse import quote
-
-    query = (
-        f"SELECT DISTINCT (CONCAT(STR(?t), '/release/', STR(?v)) AS ?g) WHERE {{ "
-        f"?t <{RDF_TYPE}> <{OBO}PCL_0010002> ; <{DCTERMS}hasVersion> ?v }}"
-    )
-    found = _single(store, query, graph)
-    if found is None:
-        return None
-    base, _, version = found.rpartition("/release/")
-    return f"{base}/release/{quote(version, safe='')}"
+    return [row[0].value for row in store.query(query, default_graph=graph)]
 
 
 def _ontology_iri(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:

@@ -5,10 +5,11 @@ A named query documents itself in its leading `#` comment lines:
     # One-line title.
     # More description lines...
     # @param label literal  what the parameter means, e.g. CS20230722_CLUS_0001
-    # @param release literal optional  the release (dcterms:hasVersion); all loaded releases when not given
+    # @param release literal optional  release (dcat:version) to answer from; default: the newest loaded
 
 `kind` is `literal`, `iri` or `integer`; the word `optional` after it makes the parameter optional: when it is not
-given its variable is simply left unbound (the query decides what unbound means, e.g. "every release").
+given its variable is simply left unbound (the query decides what unbound means: every shipped query then answers
+from the newest loaded release of each taxonomy).
 """
 
 from __future__ import annotations
