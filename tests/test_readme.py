@@ -279,3 +279,50 @@ def test_parse_reads_markers_and_answers() -> None:
     assert bash.not_run == "needs a server" and saved.file == "q.rq" and saved.answer is None
     assert query.answer is answer and query.not_run is None and query.file is None
     assert [(s.command, s.expected) for s in steps(console)] == [("abc-kg a \\\n  b", ["out", ""]), ("abc-kg c", [])]
+
+
+# --- the figures of the Taxonomies table --------------------------------------------------------------------------
+
+SUMMARY = re.compile(
+    r"^(?P<id>\S+) \S+ release (?P<release>\d+) from .*?; (?P<levels>\d+) levels, (?P<terms>\d+) terms, "
+    r"(?P<clusters>\d+) clusters, (?P<memberships>\d+) memberships, (?P<mappings>\d+) mappings, (?P<triples>\d+) triples",
+    re.M,
+)
+COLUMNS = ("release", "levels", "terms", "clusters", "memberships", "mappings", "triples")
+
+
+def table_rows(text: str) -> dict[tuple[str, str], dict[str, str]]:
+    """The README's export-figures table: (taxonomy id, real release|bundled sample|fixture) → leading numbers."""
+    rows = {}
+    for line in text.splitlines():
+        if found := re.match(r"^\| `([\w-]+)`, (real release|bundled sample|fixture)\b[^|]*\|(.*)\|$", line):
+            cells = [re.match(r"\s*([\d,]+)", cell).group(1).replace(",", "") for cell in found.group(3).split("|")]
+            rows[(found.group(1), found.group(2))] = dict(zip(COLUMNS, cells, strict=True))
+    return rows
+
+
+def exported(*args: str | Path) -> dict[str, dict[str, str]]:
+    done = subprocess.run(
+        [str(VENV_BIN / "abc-kg"), "export", *map(str, args)],
+        env={k: v for k, v in os.environ.items() if not k.startswith("ABC_KG_")},  # $ABC_KG_CACHE would mean "fetch"
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return {m["id"]: {c: m[c] for c in COLUMNS} for m in SUMMARY.finditer(done.stderr)}
+
+
+def test_taxonomy_table_figures_are_what_the_exports_print(tmp_path: Path) -> None:
+    """Every figure of the README's export table is what `abc-kg export` reports now for that source."""
+    rows = table_rows(README.read_text(encoding="utf-8"))
+    fixtures = exported("--all", "--source", REPO / "tests" / "fixtures" / "atlas", "--out", tmp_path / "f")
+    assert {k: v for (k, kind), v in rows.items() if kind == "fixture"} == fixtures
+    sample = exported("WMB-taxonomy", "--out", tmp_path / "s")
+    assert rows[("WMB-taxonomy", "bundled sample")] == sample["WMB-taxonomy"]
+    shared = Path(os.environ.get("ABC_KG_SHARED", REPO.parent / "shared")) / "samples" / "abc-bucket"
+    if not (shared / "metadata").is_dir():
+        pytest.skip(f"no real release at {shared}: its row is not checked")
+    real = exported("WMB-taxonomy", "--source", shared, "--no-validate", "--format", "nt", "--out", tmp_path / "r")
+    assert rows[("WMB-taxonomy", "real release")] == real["WMB-taxonomy"]
