@@ -198,8 +198,8 @@ def _check_unused_levels(taxonomy: Taxonomy, spec: TaxonomySpec, terms: Table | 
     for level in taxonomy.levels:
         if level.label in used:
             continue
-        if level.label in quirks.omitted_term_sets:
-            log.warning(
+        if level.label in quirks.omitted_term_sets:  # known and said where the source is named: no alarm
+            log.info(
                 "%s release %s: term set %s (%s) has no terms: %s",
                 taxonomy.id,
                 taxonomy.release,
