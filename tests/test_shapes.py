@@ -128,6 +128,27 @@ CASES = [
         "level directly above",
     ),
     (
+        "subcluster of its own child",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> obo:RO_0015003 <{T}CS20230722_CLUS_0001> }}",
+        "CS20230722_SUPT_0001",
+        "http://purl.obolibrary.org/obo/RO_0015003",
+        "must name the cell set's parent",
+    ),
+    (
+        "subcluster of a cell set two levels up",
+        f"DELETE WHERE {{ <{T}CS20230722_SUPT_0001> obo:RO_0015003 ?x }} ; INSERT DATA {{ <{T}CS20230722_SUPT_0001> obo:RO_0015003 <{T}CS20230722_CLAS_01> }}",
+        "CS20230722_SUPT_0001",
+        "http://purl.obolibrary.org/obo/RO_0015003",
+        "must name the cell set's parent",
+    ),
+    (
+        "broader than a cell set of another branch",
+        f"INSERT DATA {{ <{T}CS20230722_SUPT_0001> skos:broader <{T}CS20230722_SUBC_337> }}",
+        "CS20230722_SUPT_0001",
+        "http://www.w3.org/2004/02/skos/core#broader",
+        "must name the cell set's parent",
+    ),
+    (
         "parent in another taxonomy",
         f"DELETE WHERE {{ <{T}CS20230722_SUBC_001> skos:inScheme ?x }} ; INSERT DATA {{ <{T}CS20230722_SUBC_001> skos:inScheme <https://example.org/other> . <https://example.org/other> a obo:PCL_0010002 }}",
         "CS20230722_SUPT_0001",
