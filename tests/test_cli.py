@@ -338,6 +338,8 @@ def test_shell_completion_offers_taxonomies_formats_and_queries() -> None:
     assert "CCN20230722" in _complete("abc-kg export ccn2023072")
     assert _complete("abc-kg query level") == ["level-counts"]
     assert _complete("abc-kg export --format ttl,j") == ["ttl,jsonld"]
+    assert _complete("abc-kg export WMB-taxonomy --release 2023") == ["20230830", "20231215"]
+    assert _complete("abc-kg export SEAAD-taxonomy --release 2") == ["20240131"]
 
 
 def test_the_cli_names_agree_with_the_stages() -> None:

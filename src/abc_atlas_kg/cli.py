@@ -116,6 +116,24 @@ class TaxonomyType(click.ParamType):
         return [CompletionItem(n) for n in names if n.casefold().startswith(incomplete.casefold())]
 
 
+def complete_release(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Releases of the taxonomies named so far (all taxonomies when none is): the registry's hints, the bundled
+    sample's and those of a `--source` folder given before, without asking the bucket (completion must be instant)."""
+    from . import registry
+    from .resources import sample_root
+    from .source import available_releases
+
+    # While completing, click leaves the positional taxonomies unconverted in ctx.args.
+    named = {n.casefold() for n in (*ctx.params.get("taxonomy", ()), *ctx.params.get("taxonomies", ()), *ctx.args)}
+    known = registry.taxonomies().values()
+    specs = [s for s in known if s.id.casefold() in named or s.accession.casefold() in named] or list(known)
+    folders = [sample_root(), *([ctx.params["source"]] if ctx.params.get("source") else [])]
+    found = {r for s in specs for r in s.releases} | {
+        r for s in specs for folder in folders for r in available_releases(Path(folder), s.directory)
+    }
+    return [CompletionItem(r) for r in sorted(found) if r.startswith(incomplete)]
+
+
 def resolve_taxonomy(name: str) -> str:
     """The registry id for an id or accession in any case; a UsageError naming the closest known ids otherwise."""
     import difflib
@@ -410,7 +428,11 @@ class Reporter:
 
 @main.command("fetch")
 @click.argument("taxonomies", nargs=-1, required=True, type=TaxonomyType())
-@click.option("--release", help="Release (directory version, YYYYMMDD). Default: the newest the registry pins.")
+@click.option(
+    "--release",
+    shell_complete=complete_release,
+    help="Release (directory version, YYYYMMDD). Default: the newest the bucket offers.",
+)
 @fetch_options
 def fetch_command(taxonomies: tuple[str, ...], release: str | None, **options: Any) -> None:
     """Download TAXONOMIES' tables from the ABC Atlas into the cache, verified; print each release folder."""
@@ -453,8 +475,9 @@ def releases(**options: Any) -> None:
 )
 @click.option(
     "--release",
+    shell_complete=complete_release,
     help="Release (directory version) to export. Default: the newest one in --source or the sample, "
-    "else the newest the registry pins.",
+    "else the newest the bucket offers.",
 )
 @click.option(
     "--out",
@@ -618,7 +641,7 @@ def taxonomies() -> None:
     """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
     from . import registry
 
-    rows = [("id", "accession", "species (NCBITaxon)", "directory", "releases")]
+    rows = [("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")]
     for spec in registry.taxonomies().values():
         rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.releases)))
     echo_table(rows)
@@ -761,7 +784,11 @@ def _check_load(items: tuple[str, ...], all_taxonomies: bool, fresh: bool, endpo
     help="Folder laid out like the ABC bucket, for TAXONOMY arguments. Default: the bundled sample if it has "
     "the release, else fetched from the ABC Atlas (as export).",
 )
-@click.option("--release", help="Release to build for TAXONOMY arguments. Default: the newest one present.")
+@click.option(
+    "--release",
+    shell_complete=complete_release,
+    help="Release to build for TAXONOMY arguments. Default: the newest one present.",
+)
 @iri_options
 @click.option(
     "--graph",
