@@ -44,6 +44,11 @@ class Located:
     versions: dict[str, str] = field(default_factory=dict)  # directory -> version to read it at
     origins: dict[str, Origin] = field(default_factory=dict)  # bucket-relative path -> where it came from
 
+    @property
+    def where(self) -> str:
+        """The description without its "reading <id> release <release>" head: "from the folder …: 5 of 5 verified"."""
+        return self.description.split(f" release {self.release} ", 1)[-1]
+
     def elsewhere(self, spec: registry.TaxonomySpec) -> dict[str, tuple[str, str]]:
         """File tag -> (directory, version) for tables in another directory: `source.read_release`'s `elsewhere`."""
         return {tag: (d, self.versions.get(d, self.release)) for tag, d in spec.table_directories}

@@ -1,13 +1,13 @@
 """Build, then sinks: `build` turns one taxonomy release into validated RDF documents; files and stores consume them.
 
-    locate + source → model (+ links) → convert → validate   = build()  → Built
-    Built → write.write_all (files)                           = export()
-    Built → store (H6's `store` package takes Built.documents) = `abc-kg load`
+    locate + source → model (+ enrichment) → convert → validate   = build()  → Built
+    Built → write.write_all (files)                                = export()
+    Built → store.load (Built.documents, one named graph each)     = `abc-kg load`
 
 `build` writes nothing; every sink takes what it produced, so `load` never exports and re-parses files. A `Run`
 remembers the taxonomies it modelled, so cross-taxonomy links (CCN20230504 → WMB) do not read and model the
-linked taxonomy a second time when `export --all` builds it anyway. Heavy stages (validation: pyshacl, rdflib)
-are imported only when they run, so a caller can show progress before paying for them.
+linked taxonomy a second time when `export --all` builds it anyway. Heavy stages (pandas, the validator) are
+imported only when they run, so a caller can show progress before paying for them.
 """
 
 from __future__ import annotations
@@ -106,9 +106,7 @@ def _model(
     located = locate.locate(spec, release, root, settings)
     log.info("%s", located.description)
     progress(spec.id, "read")
-    run.sources[(spec.id, located.release)] = located.description.removeprefix(
-        f"reading {spec.id} release {located.release} "
-    )
+    run.sources[(spec.id, located.release)] = located.where
     tables = source.read_release(
         located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
     )
