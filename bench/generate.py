@@ -31,7 +31,7 @@ class LevelSize:
 class TaxonomySize:
     folder: str  # directory/release, as in the fixture
     term_prefix: str  # prefix of term labels
-    facet: LevelSize | None
+    facets: tuple[LevelSize, ...]
     hierarchy: tuple[LevelSize, ...]
 
 
@@ -39,7 +39,7 @@ SIZES = {
     "WMB-taxonomy": TaxonomySize(
         "WMB-taxonomy/20231215",
         "CS20230722",
-        LevelSize("CCN20230722_NEUR", "neurotransmitter", "NEUR", 10),
+        (LevelSize("CCN20230722_NEUR", "neurotransmitter", "NEUR", 10),),
         (
             LevelSize("CCN20230722_CLAS", "class", "CLAS", 34),
             LevelSize("CCN20230722_SUBC", "subclass", "SUBC", 338),
@@ -50,9 +50,11 @@ SIZES = {
     "WMB-taxonomy-CCN20230504": TaxonomySize(
         "WMB-taxonomy/20230630",
         "CCN20230504",
-        LevelSize("CCN20230504_NEUR", "neurotransmitter", "NEUR", 9),
         (
+            LevelSize("CCN20230504_NEUR", "neurotransmitter", "NEUR", 9),
             LevelSize("CCN20230504_DIVI", "division", "DIVI", 7),
+        ),
+        (
             LevelSize("CCN20230504_CLAS", "class", "CLAS", 32),
             LevelSize("CCN20230504_SUBC", "subclass", "SUBC", 307),
             LevelSize("CCN20230504_SUPT", "supertype", "SUPT", 1115),
@@ -62,7 +64,7 @@ SIZES = {
     "Consensus-WMB-taxonomy": TaxonomySize(
         "Consensus-WMB-integrated-taxonomy/20251031",
         "CS20251031",
-        LevelSize("CCN20251031_NEUR", "neurotransmitter", "NEUR", 22),
+        (LevelSize("CCN20251031_NEUR", "neurotransmitter", "NEUR", 22),),
         (
             LevelSize("CCN20251031_LEVEL_0", "neighborhood", "NEIGH", 9),
             LevelSize("CCN20251031_LEVEL_1", "class", "CLAS", 43),
@@ -74,7 +76,7 @@ SIZES = {
     "WHB-taxonomy": TaxonomySize(
         "WHB-taxonomy/20240330",
         "CS202210140",
-        LevelSize("CCN202210140_NEUR", "neurotransmitter", "NEUR", 20),
+        (LevelSize("CCN202210140_NEUR", "neurotransmitter", "NEUR", 20),),
         (
             LevelSize("CCN202210140_SUPC", "supercluster", "SUPC", 31),
             LevelSize("CCN202210140_CLUS", "cluster", "CLUS", 461),
@@ -82,9 +84,9 @@ SIZES = {
         ),
     ),
     "SEAAD-taxonomy": TaxonomySize(
-        "SEAAD-taxonomy/20250331",
+        "SEAAD-taxonomy/20240131",
         "CS20230508",
-        LevelSize("CCN20230508_ACPS", "abundancechangecps", "ACPS", 3),
+        (LevelSize("CCN20230508_ACPS", "abundancechangecps", "ACPS", 3),),
         (
             LevelSize("CCN20230508_CLAS", "class", "CLAS", 3),
             LevelSize("CCN20230508_SUBC", "subclass", "SUBC", 24),
@@ -94,7 +96,7 @@ SIZES = {
     "HMBA-BG-taxonomy": TaxonomySize(
         "HMBA-BG-taxonomy-CCN20250428/20250630",
         "CS20250428",
-        None,
+        (),
         (
             LevelSize("CCN20250428_LEVEL_0", "Neighborhood", "NEIGH", 4),
             LevelSize("CCN20250428_LEVEL_1", "Class", "CLASS", 12),
@@ -130,7 +132,7 @@ def taxonomy(root: Path, taxonomy_id: str, size: TaxonomySize, scale: int, rng: 
     folder = root / "metadata" / size.folder
     levels = list(size.hierarchy)
     levels = [levels[0]] + [LevelSize(lv.set_label, lv.name, lv.code, lv.count * scale) for lv in levels[1:]]
-    all_levels = ([size.facet] if size.facet else []) + levels
+    all_levels = list(size.facets) + levels
     set_rows = []
     for rank, level in enumerate(all_levels):
         parent = levels[levels.index(level) - 1].set_label if level in levels and levels.index(level) else ""
@@ -150,7 +152,7 @@ def taxonomy(root: Path, taxonomy_id: str, size: TaxonomySize, scale: int, rng: 
     for depth, level in enumerate(all_levels):
         above = (
             None
-            if level is size.facet or levels.index(level) == 0
+            if level in size.facets or levels.index(level) == 0
             else terms[levels[levels.index(level) - 1].set_label]
         )
         rows = []
@@ -195,8 +197,8 @@ def taxonomy(root: Path, taxonomy_id: str, size: TaxonomySize, scale: int, rng: 
         while node:
             chain.append(node)
             node = ancestry.get(node["parent_term_label"])
-        if size.facet:
-            chain.append(terms[size.facet.set_label][i % size.facet.count])
+        for facet in size.facets:
+            chain.append(terms[facet.set_label][i % facet.count])
         for term in chain:
             memberships.append(
                 {
@@ -258,23 +260,27 @@ def aging(root: Path, scale: int, rng: random.Random) -> None:
             }
         )
         width = max(4, len(str(supertypes)))
-        for code, count in (
-            ("SUPT", supertypes),
-            ("SUBC", wmb.hierarchy[1].count * scale),
-            ("CLAS", wmb.hierarchy[0].count),
+        for code, name, count in (
+            ("SUPT", "supertype", supertypes),
+            ("SUBC", "subclass", wmb.hierarchy[1].count * scale),
+            ("CLAS", "class", wmb.hierarchy[0].count),
         ):
             number = str(i * count // (AGING_CLUSTERS * scale) + 1).zfill(width)
             mapping_rows.append(
                 {
                     "cluster_alias": i + 1,
                     "cluster_label": label,
+                    "cluster_order": i,
+                    "cluster_name": f"{i + 1}_aging {i}",
+                    "cluster_color": cluster_rows[-1]["cluster_color"],
                     "cluster_annotation_term_label": f"CS20230722_{code}_{number}",
+                    "cluster_annotation_term_set_name": name,
                 }
             )
     base = root / "metadata"
     write(
-        base / "Zeng-Aging-Mouse-10Xv3/20241130/cluster.csv",
-        header("Zeng-Aging-Mouse-10Xv3/20241130", "cluster.csv"),
+        base / "Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv",
+        header("../variants/aging-10Xv3-20250131/metadata/Zeng-Aging-Mouse-10Xv3/20250131", "cluster.csv"),
         cluster_rows,
     )
     write(

@@ -17,6 +17,7 @@ mapping axioms, levels and terms of a taxonomy published without term tables) li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -51,9 +52,15 @@ def iri_segment(label: str) -> str:
     """The one rule that turns a label into an IRI path segment.
 
     Every character outside RFC 3986's unreserved set (A-Z a-z 0-9 - . _ ~) is percent-encoded as UTF-8,
-    so any label gives a valid IRI and distinct labels give distinct IRIs. ABC labels are unreserved already.
+    so any label gives a valid IRI and distinct labels give distinct IRIs. ABC labels are unreserved already, so
+    they are checked by one regex and returned as they are: `quote` on every IRI was a tenth of an export.
     """
+    if _UNRESERVED.fullmatch(label):
+        return label
     return quote(label, safe="")
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")  # what `quote(label, safe="")` leaves unchanged
 
 
 @dataclass(frozen=True)

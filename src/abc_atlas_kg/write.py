@@ -165,8 +165,9 @@ def write_jsonld(
     compactor = _compactor()
     out.write(b'{\n  "@context": ' + render(context, "  ").encode("utf-8") + b',\n  "@graph": [')
     separator = b"\n"
+    links: dict[tuple[str, Any], Any] = {}  # this document's IRI-valued entries, computed once each
     for subject, group in groupby(triples, key=lambda t: t.subject):
-        out.write(separator + _node_text(_node(subject, group, compactor)))
+        out.write(separator + _node_text(_node(subject, group, compactor, links)))
         separator = b",\n"
     out.write(b"\n  ]\n}\n")
 
@@ -281,13 +282,31 @@ def _compactor() -> _Compactor:
     return _Compactor.from_context(jsonld_context()["@context"])
 
 
-def _node(subject: ox.NamedNode | ox.BlankNode, group: Iterable[ox.Triple], compactor: _Compactor) -> dict[str, Any]:
-    node: dict[str, Any] = {"@id": subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"}
+def _node(
+    subject: ox.NamedNode | ox.BlankNode,
+    group: Iterable[ox.Triple],
+    compactor: _Compactor,
+    links: dict[tuple[str, Any], Any],
+) -> dict[str, Any]:
+    """One node object. `links` memoises the entries of IRI and blank-node values (types, levels, parents, the
+    taxonomy: a few thousand distinct ones behind most triples); literals are mostly distinct and not memoised.
+    The memoised values are shared between nodes, which is safe because nothing changes them after this."""
+    node: dict[str, Any] = {"@id": subject.value if type(subject) is ox.NamedNode else f"_:{subject.value}"}
     for triple in group:
-        if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
-            node.setdefault("@type", []).append(compactor.curie(triple.object.value))
+        predicate, obj = triple.predicate.value, triple.object
+        if type(obj) is ox.Literal:
+            key, value = compactor.entry(predicate, obj)
+        elif predicate == RDF_TYPE and type(obj) is ox.NamedNode:
+            curie = links.get((predicate, obj))
+            if curie is None:
+                curie = links[(predicate, obj)] = compactor.curie(obj.value)
+            node.setdefault("@type", []).append(curie)
             continue
-        key, value = compactor.entry(triple.predicate.value, triple.object)
+        else:
+            entry = links.get((predicate, obj))
+            if entry is None:
+                entry = links[(predicate, obj)] = compactor.entry(predicate, obj)
+            key, value = entry
         if key in node:
             existing = node[key]
             node[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
@@ -304,10 +323,18 @@ _encode_value = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 def _node_text(node: dict[str, Any]) -> bytes:
     """One node object, a property per line, each value in compact JSON."""
-    lines = ",\n      ".join(
-        f"{_encode_string(k)}: {_encode_string(v) if type(v) is str else _encode_value(v)}" for k, v in node.items()
-    )
+    lines = ",\n      ".join(f"{_encode_string(k)}: {_json(v)}" for k, v in node.items())
     return b"    {\n      " + lines.encode("utf-8") + b"\n    }"
+
+
+def _json(value: Any) -> str:
+    """Compact JSON for a value; strings and integers (most values) directly, the rest through the encoder."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return str(value)  # what json gives an int (bool is another type and takes the encoder's path)
+    return _encode_value(value)
 
 
 def formats() -> list[str]:
