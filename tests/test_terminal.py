@@ -77,7 +77,14 @@ def _interrupt_after(
 ) -> tuple[int, float, set[Path], str]:
     """Start abc-kg, send SIGINT after `wait` seconds and once `ready()`; returns exit code, seconds to stop, files at
     the signal, stderr. Waiting for a state of the work, not only a time, keeps the test true on faster machines."""
-    process = subprocess.Popen([str(ABC_KG), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [str(ABC_KG), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test runner started in the background (`pytest &`) inherits SIGINT ignored, and so would abc-kg
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     time.sleep(wait)
     deadline = time.monotonic() + 30
     while not ready() and process.poll() is None and time.monotonic() < deadline:
