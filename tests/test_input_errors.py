@@ -240,6 +240,13 @@ ATLAS_CASES = [
         ["cluster.csv, row 2, column 'odds_ratio': expected a number (value 'n/a')"],
     ),
     (
+        "aging statistic that Python reads as a number but xsd:double does not",
+        "Zeng-Aging-Mouse",
+        "Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv",
+        replace("1.1093", "1_1093"),
+        ["cluster.csv, row 2, column 'odds_ratio': expected a number (value '1_1093')"],
+    ),
+    (
         "abbreviation with an unknown prefix",
         "HMBA-BG-taxonomy",
         "HMBA-BG-taxonomy-CCN20250428/20250630/abbreviation_term.csv",

@@ -45,6 +45,7 @@ def parse_error(text: str) -> str:
         ('term_label_pattern = "CS(("', ["term_label_pattern: is not a regular expression"]),
         ('statistics = { odds = { property = "x", datatype = "float" } }', ["statistics.odds.datatype: unknown value"]),
         ('release = { "20990101" = { facet = [] } }', ["release.20990101.facet: unknown key"]),
+        ('species_by_name_prefix = { Hs = "human" }', ["species_by_name_prefix.Hs: expected an NCBITaxon number"]),
     ],
 )
 def test_a_typo_is_a_one_line_error_naming_the_key(extra: str, fragments: list[str]) -> None:
@@ -52,6 +53,11 @@ def test_a_typo_is_a_one_line_error_naming_the_key(extra: str, fragments: list[s
     assert message.startswith("test.toml: ")
     for fragment in fragments:
         assert fragment in message
+
+
+def test_species_are_ncbitaxon_numbers() -> None:
+    message = parse_error(BASE.replace('species = ["10090"]', 'species = ["mouse"]'))
+    assert "[X-taxonomy] species: expected an NCBITaxon number" in message and "'mouse'" in message
 
 
 def test_a_missing_required_key_is_named() -> None:

@@ -7,7 +7,7 @@ its taxonomy publishes. There is one today: the Zeng aging mouse clusters.
 from __future__ import annotations
 
 import logging
-import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -197,16 +197,18 @@ def _statistics(read: RowReader, spec: TaxonomySpec) -> list[Statistic]:
 
 
 def _double(value: str) -> str | None:
-    """A valid xsd:double lexical form for a number as pandas writes it (inf, -inf and nan included)."""
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "INF" if number > 0 else "-INF"
-    return value
+    """A valid xsd:double lexical form for a number as pandas writes it (inf, -inf and nan included).
+
+    `float()` is not the test: it also takes `1_000`, ` 1` and `infinity`, which xsd:double does not.
+    """
+    special = _SPECIAL_DOUBLES.get(value.lower())
+    if special is not None:
+        return special
+    return value if _XSD_DOUBLE.fullmatch(value) else None
+
+
+_XSD_DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_SPECIAL_DOUBLES = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}
 
 
 ADAPTERS: dict[str, Builder] = {"aging": build_aging}

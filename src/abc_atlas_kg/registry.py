@@ -169,6 +169,12 @@ class _Checker:
             raise self.fail(key, f"expected a non-empty string, got {value!r}")
         return value
 
+    def taxon(self, key: str, value: str) -> str:
+        """A species is the number of its NCBITaxon IRI (10090 for mouse): the shapes accept nothing else."""
+        if not (value.isascii() and value.isdigit()):
+            raise self.fail(key, f"expected an NCBITaxon number such as 10090 (mouse), got {value!r}")
+        return value
+
     def texts(self, key: str, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.fail(key, f"expected a list of strings, got {value!r}")
@@ -207,7 +213,7 @@ def _spec(origin: str, key: str, entry: Any) -> TaxonomySpec:
         check.text(f"table_directories.{tag}", directory)
     prefixes = check.table("species_by_name_prefix", entry.get("species_by_name_prefix", {}))
     for prefix, species in prefixes.items():
-        check.text(f"species_by_name_prefix.{prefix}", species)
+        check.taxon(f"species_by_name_prefix.{prefix}", check.text(f"species_by_name_prefix.{prefix}", species))
     enrich = tuple(
         check.one_of("enrich", step, ENRICHMENT_STEPS) for step in check.texts("enrich", entry.get("enrich", []))
     )
@@ -222,7 +228,7 @@ def _spec(origin: str, key: str, entry: Any) -> TaxonomySpec:
         id=key,
         accession=check.text("accession", entry["accession"]),
         title=check.text("title", entry["title"]),
-        species=check.texts("species", entry["species"]),
+        species=tuple(check.taxon("species", s) for s in check.texts("species", entry["species"])),
         directory=check.text("directory", entry["directory"]),
         known_releases=check.texts("known_releases", entry.get("known_releases", [])),
         facets=frozenset(check.texts("facets", entry.get("facets", []))),
