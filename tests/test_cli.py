@@ -482,3 +482,59 @@ def test_validate_refuses_rdfxml_with_entity_declarations_unread(tmp_path: Path)
     result = cli("validate", bomb)
     assert result.returncode == 1
     assert "declares DTD entities" in result.stderr and "Traceback" not in result.stderr
+
+
+STRICTER_SHAPE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix akg: <https://w3id.org/abc-atlas-kg/vocab/> .
+@prefix ex: <https://example.org/shapes/> .
+ex:HugeClusters a sh:NodeShape ; sh:targetClass akg:Cluster ;
+    sh:property [ sh:path akg:cellCount ; sh:minInclusive 1000000000 ;
+                  sh:message "This lab only exports clusters of a billion cells." ] .
+"""
+
+
+def _project_and_own_shapes(folder: Path, own: str) -> Path:
+    from abc_atlas_kg.resources import shapes_dir
+
+    shutil.copytree(shapes_dir(), folder)
+    (folder / "own.ttl").write_text(own)
+    return folder
+
+
+def test_export_gated_by_own_shapes_writes_nothing_and_keeps_the_previous_set(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export_to(out, "--source", COMPLETE)
+    folder = out / "WMB-taxonomy" / "20231215"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    shapes = _project_and_own_shapes(tmp_path / "shapes", STRICTER_SHAPE)
+
+    result = run("export", "WMB-taxonomy", "--out", out, "--source", COMPLETE, "--format", "ttl", "--shapes", shapes)
+
+    assert result.exit_code == 3, result.stderr
+    assert "does not conform" in result.stderr and "billion cells" in result.stderr
+    assert result.stdout == ""  # no file listed: none was written
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # the gate ran beside the writers: no trace
+
+
+def test_export_with_own_shapes_that_hold_writes_the_set(tmp_path: Path) -> None:
+    own = STRICTER_SHAPE.replace("1000000000", "0")
+    shapes = _project_and_own_shapes(tmp_path / "shapes", own)
+    result = export_to(tmp_path / "out", "--source", COMPLETE, "--format", "nt", "--shapes", shapes)
+    assert result.stdout.strip().endswith("CCN20230722.nt")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not turtle at all {", "cannot be read as SHACL shapes"),
+        (STRICTER_SHAPE.replace("sh:minInclusive 1000000000", "sh:closed true"), "sh:closed"),
+    ],
+)
+def test_export_refuses_unusable_shapes_before_any_work(tmp_path: Path, content: str, expected: str) -> None:
+    shapes = tmp_path / "bad.ttl"
+    shapes.write_text(content)
+    result = run("export", "WMB-taxonomy", "--out", tmp_path / "out", "--source", COMPLETE, "--shapes", shapes)
+    assert result.exit_code == 2, result.stderr
+    assert "--shapes" in result.stderr and expected in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.ttl"))

@@ -498,6 +498,12 @@ def releases(**options: Any) -> None:
 @iri_options
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (not recommended).")
 @click.option(
+    "--shapes",
+    type=click.Path(exists=True, path_type=Path),
+    help="SHACL shapes (a Turtle file or a folder of them) that gate the export instead of the project's: give a "
+    "folder holding the project's shapes and your own to add constraints.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     help="Taxonomies exported in parallel processes. Default: one per core, at most one per taxonomy.",
@@ -513,6 +519,7 @@ def export(
     base_iri: str,
     kg_iri: str,
     no_validate: bool,
+    shapes: Path | None,
     jobs: int | None,
     **fetch_args: Any,
 ) -> None:
@@ -527,6 +534,8 @@ def export(
     if release is not None and len(taxonomy) != 1:
         raise click.UsageError("--release needs exactly one taxonomy")
     ids = list(dict.fromkeys(taxonomy))
+    if shapes is not None and not no_validate:
+        _compile_shapes(shapes)
     with Reporter("export", len(ids) or 1) as reporter:
         from . import pipeline  # after the progress display is up: the stages take a moment to import
 
@@ -541,6 +550,7 @@ def export(
             "kg_iri": kg_iri,
             "release": release,
             "check": not no_validate,
+            "shapes": shapes,
             "fetch_settings": fetch_settings(fetch_args),
         }
         failures = []
@@ -555,6 +565,20 @@ def export(
                     reporter.error("".join(traceback.format_exception(outcome.error)).rstrip())
                 reporter.error(f"error: {outcome.taxonomy_id}: {outcome.error}")
     _raise_failures(failures)
+
+
+def _compile_shapes(shapes: Path) -> None:
+    """Shapes given to gate an export are read and compiled before any work, so a bad file is a usage error."""
+    from . import validate
+
+    try:
+        validate.compiled(shapes)
+    except validate.UnsupportedShape as err:
+        raise click.BadParameter(
+            f"{err} (the export's gate compiles shapes to SPARQL)", param_hint="--shapes"
+        ) from None
+    except (SyntaxError, ValueError, OSError) as err:
+        raise click.BadParameter(f"{shapes} cannot be read as SHACL shapes: {err}", param_hint="--shapes") from None
 
 
 def _raise_failures(failures: list[pipeline.Outcome]) -> None:

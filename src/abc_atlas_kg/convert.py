@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -76,13 +77,18 @@ class Iris:
     kg: str = DEFAULT_KG_IRI
     minted: frozenset[str] = field(default_factory=frozenset)
 
-    @property
+    @cached_property
     def namespace(self) -> str:
         return f"{self.base}{iri_segment(self.accession)}/"
 
-    @property
+    @cached_property
     def taxonomy(self) -> NamedNode:
         return NamedNode(f"{self.base}{iri_segment(self.accession)}")
+
+    @cached_property
+    def _made(self) -> dict[tuple[str, str], NamedNode]:
+        """IRIs already made, by (kind, label): every term is named again by its children and memberships."""
+        return {}
 
     def _kg(self, kind: str) -> str:
         return f"{self.kg}{kind}/{iri_segment(self.accession)}/{iri_segment(self.release)}"
@@ -111,9 +117,14 @@ class Iris:
 
     def node(self, label: str) -> NamedNode:
         """A term or level, by its accession label."""
-        if label in self.minted:
-            return NamedNode(f"{self.kg}term/{iri_segment(self.accession)}/{iri_segment(label)}")
-        return NamedNode(self.namespace + iri_segment(label))
+        made = self._made.get(("node", label))
+        if made is None:
+            if label in self.minted:
+                made = NamedNode(f"{self.kg}term/{iri_segment(self.accession)}/{iri_segment(label)}")
+            else:
+                made = NamedNode(self.namespace + iri_segment(label))
+            self._made["node", label] = made
+        return made
 
     def of(self, node: TaxonomyNode | ExternalNode) -> NamedNode:
         """A mapping target: a term of any taxonomy under the same base, or an outside IRI."""
@@ -131,7 +142,11 @@ class Iris:
     def cluster(self, cluster: Cluster | str) -> NamedNode:
         """A leaf cluster, by its cluster_alias: one rule for every taxonomy and release, never merged with a term."""
         alias = cluster.alias if isinstance(cluster, Cluster) else cluster
-        return NamedNode(f"{self.kg}cluster/{iri_segment(self.accession)}/{iri_segment(alias)}")
+        made = self._made.get(("cluster", alias))
+        if made is None:
+            made = NamedNode(f"{self.kg}cluster/{iri_segment(self.accession)}/{iri_segment(alias)}")
+            self._made["cluster", alias] = made
+        return made
 
 
 def minted_labels(taxonomy: Taxonomy) -> frozenset[str]:

@@ -4,6 +4,10 @@
     Built → write.write_all (files)                                = export()
     Built → store.load (Built.documents, one named graph each)     = `abc-kg load`
 
+`export` runs the SHACL gate in a thread beside the file writers (both spend most of their time in Rust, which
+releases the GIL) and commits the written set only when the gate has passed: a release that does not conform still
+writes nothing.
+
 `build` writes nothing; every sink takes what it produced, so `load` never exports and re-parses files. A `Run`
 remembers the taxonomies it modelled, so cross-taxonomy links (CCN20230504 → WMB) do not read and model the
 linked taxonomy a second time when `export --all` builds it anyway. Heavy stages (pandas, the validator) are
@@ -12,11 +16,14 @@ imported only when they run, so a caller can show progress before paying for the
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import queue
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,6 +56,12 @@ class Built:
     triples: int  # in the release graph (the mappings document not counted)
     side_files: dict[str, str] = field(default_factory=dict)  # file name → text: the SSSOM TSV of the mappings
     source: str | None = None  # where the tables were read from, in words ("from the bundled sample: …")
+    verdict: Future[None] | None = field(default=None, compare=False)  # the SHACL gate, when it runs beside a sink
+
+    def confirm(self) -> None:
+        """Wait for the SHACL gate when it runs in the background; raises NotConformingError if it failed."""
+        if self.verdict is not None:
+            self.verdict.result()
 
     def summary(self) -> str:
         t = self.taxonomy
@@ -172,11 +185,14 @@ def build(
     fetch_settings: fetch.Settings | None = None,
     progress: Progress = no_progress,
     run: Run | None = None,
+    check_in_background: bool = False,
+    shapes: Path | None = None,
 ) -> Built:
     """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it.
 
     The release graph and the mappings graph are separate documents, each validated on its own, as a store
-    holding only one of them would see it.
+    holding only one of them would see it. With `check_in_background` the gate runs in a thread and the caller
+    must `confirm()` the result before anything of it is committed. `shapes` replaces the project's shapes.
     """
     from . import convert, prefixes, sssom, write
 
@@ -187,33 +203,111 @@ def build(
     progress(taxonomy.id, "convert")
     iris = convert.iris_of(taxonomy, base_iri, kg_iri)
     names = prefixes.for_export(taxonomy.accession, base_iri, kg_iri)
-    triples = write.canonical(list(convert.triples(taxonomy, base_iri, kg_iri)))
-    log.info("converted %s: %d triples", taxonomy.accession, len(triples))
-    documents = [write.Document(taxonomy.accession, triples, iris.graph, names)]
-    side_files = {}
-    if taxonomy.mappings:
-        mappings = write.canonical(list(convert.mapping_triples(taxonomy, base_iri, kg_iri)))
-        documents.append(write.Document(f"{taxonomy.accession}.mappings", mappings, iris.mappings_graph, names))
-        side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
-    if check:
+    gate = _Gate(taxonomy, shapes) if check else None
+    try:
+        stem = taxonomy.accession
+        triples = write.canonical(_collect(convert.triples(taxonomy, base_iri, kg_iri), gate, stem))
+        log.info("converted %s: %d triples", taxonomy.accession, len(triples))
+        documents = [write.Document(stem, triples, iris.graph, names)]
+        side_files = {}
+        if taxonomy.mappings:
+            stem = f"{taxonomy.accession}.mappings"
+            mappings = write.canonical(_collect(convert.mapping_triples(taxonomy, base_iri, kg_iri), gate, stem))
+            documents.append(write.Document(stem, mappings, iris.mappings_graph, names))
+            side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
+    except BaseException:
+        if gate is not None:
+            gate.abandon()
+        raise
+    verdict = None
+    if gate is not None:
         progress(taxonomy.id, "validate")
-        for document in documents:
-            _check(taxonomy, document)
+        verdict = gate.close()
+        if not check_in_background:
+            verdict.result()
     source = run.sources.get((taxonomy.id, taxonomy.release))
-    return Built(taxonomy, documents, len(triples), side_files, source=source)
+    return Built(taxonomy, documents, len(triples), side_files, source=source, verdict=verdict)
 
 
-def _check(taxonomy: model.Taxonomy, document: write.Document) -> None:
+def _collect(triples: Iterator[Any], gate: _Gate | None, stem: str) -> list[Any]:
+    """The converted triples as a list, handed to the gate (if any) batch by batch as they are made."""
+    return list(triples) if gate is None else gate.feed(stem, triples)
+
+
+class _Abandoned(Exception):
+    """The build stopped before the gate saw all of a document; its verdict is never read."""
+
+
+_END = None  # after a document's last batch
+GATE_BATCH = 20_000  # triples handed to the gate at a time
+
+
+class _Gate:
+    """The SHACL gate in a daemon thread, fed while the triples are converted.
+
+    Oxigraph loads and queries without holding the GIL, so validation overlaps conversion (and, in `export`, the
+    file writers) on a second core. Each document is validated on its own, as a store holding only it would see
+    it. The verdict is a Future: NotConformingError if a document fails.
+    """
+
+    def __init__(self, taxonomy: model.Taxonomy, shapes: Path | None = None):
+        self.verdict: Future[None] = Future()
+        self._shapes = shapes
+        self._documents: queue.SimpleQueue[tuple[str, queue.SimpleQueue[Any]] | None] = queue.SimpleQueue()
+        thread = threading.Thread(target=self._run, args=(taxonomy,), name=f"shacl-gate-{taxonomy.id}", daemon=True)
+        thread.start()
+
+    def feed(self, stem: str, triples: Iterator[Any]) -> list[Any]:
+        batches: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._documents.put((stem, batches))
+        collected: list[Any] = []
+        try:
+            while batch := list(itertools.islice(triples, GATE_BATCH)):
+                collected.extend(batch)
+                batches.put(batch)
+        except BaseException:
+            batches.put(_Abandoned())
+            raise
+        batches.put(_END)
+        return collected
+
+    def close(self) -> Future[None]:
+        self._documents.put(None)
+        return self.verdict
+
+    def abandon(self) -> None:
+        """Let the thread end when the build failed before `close`."""
+        self._documents.put(None)
+
+    def _run(self, taxonomy: model.Taxonomy) -> None:
+        try:
+            while (document := self._documents.get()) is not None:
+                stem, batches = document
+                _check(taxonomy, stem, _received(batches), self._shapes)
+        except BaseException as err:  # handed to whoever confirms the build
+            self.verdict.set_exception(err)
+        else:
+            self.verdict.set_result(None)
+
+
+def _received(batches: queue.SimpleQueue[Any]) -> Iterator[Any]:
+    while (batch := batches.get()) is not _END:
+        if isinstance(batch, _Abandoned):
+            raise batch
+        yield from batch
+
+
+def _check(taxonomy: model.Taxonomy, stem: str, triples: Iterable[Any], shapes: Path | None = None) -> None:
     """The SHACL gate, one graph at a time."""
     from . import validate
 
-    report = validate.validate(document.triples)
+    report = validate.validate(triples, shapes)
     if not report.conforms:
         raise NotConformingError(
-            f"{taxonomy.id} release {taxonomy.release} ({document.stem}) does not conform to the SHACL shapes "
+            f"{taxonomy.id} release {taxonomy.release} ({stem}) does not conform to the SHACL shapes "
             f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
         )
-    log.info("SHACL: %s conforms", document.stem)
+    log.info("SHACL: %s conforms", stem)
 
 
 # --- sink: files --------------------------------------------------------------------------------------------
@@ -226,7 +320,7 @@ def write_files(built: Built, out: Path, formats: Sequence[str]) -> list[Path]:
     folder = out / built.taxonomy.id / built.taxonomy.release
     extra = {name: text.encode("utf-8") for name, text in built.side_files.items()}
     try:
-        return write.write_all(built.documents, folder, list(formats), extra=extra)
+        return write.write_all(built.documents, folder, list(formats), extra=extra, before_commit=built.confirm)
     except OSError as err:
         raise OutputError(f"cannot write {folder}: {err.strerror or err}") from err
 
@@ -244,6 +338,7 @@ def export(
     kg_iri: str = DEFAULT_KG_IRI,
     progress: Progress = no_progress,
     run: Run | None = None,
+    shapes: Path | None = None,
 ) -> ExportResult:
     """Build, then write files."""
     from . import write
@@ -258,6 +353,8 @@ def export(
         fetch_settings=fetch_settings,
         progress=progress,
         run=run,
+        check_in_background=True,
+        shapes=shapes,
     )
     progress(built.taxonomy.id, "write")
     files = write_files(built, out, formats or write.formats())

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -31,7 +33,10 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SUBCLASS_OF = RDFS + "subClassOf"
-LOAD_BATCH = 100_000  # triples per N-Triples batch loaded into the store (about 16 MB of text)
+T = TypeVar("T")
+R = TypeVar("R")
+QUERY_THREADS = 2  # Oxigraph evaluates without the GIL: the checks share the cores
+LOAD_BATCH = 20_000  # triples per N-Triples batch loaded into the store (about 3 MB of text)
 FOCUS_GRAPH = ox.NamedNode("urn:abc-kg:shacl:focus")
 FOCUS_OF = ox.NamedNode("urn:abc-kg:shacl:focus-of")
 
@@ -645,8 +650,41 @@ def run(plan: Plan, data: ox.Store) -> Iterator[Result]:
     flat = not any(True for _ in data.quads_for_pattern(None, ox.NamedNode(SUBCLASS_OF), None, None))
     for update in plan.focus_updates:
         data.update(flatten(update) if flat else update)
-    for check in plan.checks:
-        yield from _results(g, check, data, flat)
+    for results in _in_threads(lambda check: list(_results(g, check, data, flat)), plan.checks, QUERY_THREADS):
+        yield from results
+
+
+def _in_threads(function: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """`[function(item) for item in items]`, run by this thread and `threads - 1` daemon helpers.
+
+    Not a ThreadPoolExecutor: its workers are not daemons and run every queued item before the interpreter may
+    exit, so Ctrl-C would wait for all the remaining checks.
+    """
+    results: list[Any] = [None] * len(items)
+    failures: list[BaseException] = []
+    queue = iter(enumerate(items))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while not failures:
+            with lock:
+                index, item = next(queue, (-1, None))
+            if index < 0:
+                return
+            try:
+                results[index] = function(item)  # type: ignore[arg-type]
+            except BaseException as err:
+                failures.append(err)
+
+    helpers = [threading.Thread(target=work, daemon=True, name="shacl-check") for _ in range(threads - 1)]
+    for helper in helpers:
+        helper.start()
+    work()
+    for helper in helpers:
+        helper.join()
+    if failures:
+        raise failures[0]
+    return results
 
 
 def flatten(query: str) -> str:

@@ -365,13 +365,16 @@ def write_all(
     names: Sequence[str],
     extra: Mapping[str, bytes] | None = None,
     lock_timeout: float | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Serialise every document in every requested format, plus the `extra` side files (name → bytes, e.g. the
     SSSOM table), and replace the folder's previous export with exactly this set, all at once.
 
     Under the folder's lock, each file is written in full to a temporary file; only when all are complete are they
     renamed into place and the previous export's other files removed. A failed, interrupted or killed run leaves
-    the previous set (see `files`); an unwritable folder or a full disk is an `OutputError`.
+    the previous set (see `files`); an unwritable folder or a full disk is an `OutputError`. `before_commit` is
+    the last word before the rename: whatever it raises cancels the whole set (export waits there for the SHACL
+    gate, which runs while the files are written).
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -388,6 +391,8 @@ def write_all(
                         )
                 for file_name, content in (extra or {}).items():
                     fileset.stage(file_name, content)
+                if before_commit is not None:
+                    before_commit()
                 return fileset.commit()
             finally:
                 fileset.discard()
