@@ -22,14 +22,14 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
-
-import requests
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from . import __version__
 from .errors import FetchError, UsageError
+
+if TYPE_CHECKING:  # requests is imported where a request is made: reading a local folder never pays for it
+    import requests
 
 T = TypeVar("T")
 CHUNK = 1 << 16
@@ -163,6 +163,8 @@ class Client:
         backoff: float = 1.0,
         report: Callable[[str], None] = print,
     ):
+        import requests
+
         self.base = check_base_url(base_url)
         self.timeout, self.retries, self.backoff, self.report = timeout, retries, backoff, report
         self.session = requests.Session()
@@ -191,6 +193,8 @@ class Client:
         With `sink`, chunks go instead to the writer `sink()` returns at the start of each attempt (b"" is
         returned): for files written to disk as they arrive, restarted cleanly by each new attempt.
         """
+        import requests
+
         clock = Deadline(deadline)
         for number in range(1, self.retries + 2):
             try:
@@ -233,6 +237,8 @@ class Client:
 
     def _follow(self, url: str, clock: Deadline) -> requests.Response:
         """GET `url`, following at most MAX_REDIRECTS redirects by hand, with the rules in the module docstring."""
+        import requests
+
         seen: list[str] = []
         current = url
         while True:
@@ -269,6 +275,9 @@ class Client:
 
 def _blocks(response: requests.Response, limit: int, clock: Deadline, url: str) -> Iterator[bytes]:
     """The raw body (never decompressed) in chunks as they arrive; fails past `limit` bytes or the deadline."""
+    import requests
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
     total = 0
     while True:
         clock.check(url)
@@ -287,6 +296,8 @@ def _blocks(response: requests.Response, limit: int, clock: Deadline, url: str) 
 
 
 def _read(response: requests.Response, limit: int, clock: Deadline, url: str, *, quiet: bool = False) -> bytes:
+    import requests
+
     parts: list[bytes] = []
     try:
         for block in _blocks(response, limit + (1 if quiet else 0), clock, url):
@@ -304,6 +315,8 @@ def _printable(text: str | None) -> str:
 
 
 def _reason(err: Exception) -> str:
+    import requests
+
     if isinstance(err, requests.Timeout):
         return "timed out"
     if isinstance(err, requests.ConnectionError) and "refused" in str(err).lower():
