@@ -12,10 +12,11 @@ from pathlib import Path
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from abc_atlas_kg import convert, pipeline
+from abc_atlas_kg import build as pipeline
+from abc_atlas_kg.convert import release as convert
+from abc_atlas_kg.rdf.vocab import DEFAULT_BASE_IRI
 from abc_atlas_kg.resources import ontology_dir
-from abc_atlas_kg.validate import shapes_graph, to_rdflib_term
-from abc_atlas_kg.vocab import DEFAULT_BASE_IRI
+from abc_atlas_kg.validate.run import shapes_graph, to_rdflib_term
 
 
 def build_graph(taxonomy_id: str, root: Path) -> tuple[rdflib.Graph, rdflib.URIRef, str]:

@@ -190,7 +190,7 @@ def main() -> None:
         if kind == "floor":
             print(json.dumps(floor(Path(rest[0]), Path(rest[1]))))
         elif kind == "baseline":
-            from abc_atlas_kg import pipeline
+            from abc_atlas_kg import build as pipeline
 
             root, out = Path(rest[0]), Path(rest[1])
             ids = pipeline.present_taxonomies(root) if rest[2] == "ALL" else [rest[2]]

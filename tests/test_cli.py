@@ -27,8 +27,11 @@ from conftest import (
     select,
 )
 
+from abc_atlas_kg import build as pipeline
 from abc_atlas_kg import cli as cli_module
-from abc_atlas_kg import errors, pipeline, source, write
+from abc_atlas_kg import errors, jobs
+from abc_atlas_kg.files import write
+from abc_atlas_kg.source import tables as source
 
 
 def test_taxonomies_lists_the_registry() -> None:
@@ -344,7 +347,9 @@ def test_shell_completion_offers_taxonomies_formats_and_queries() -> None:
 
 def test_the_cli_names_agree_with_the_stages() -> None:
     """cli.py spells a few names itself so that --help imports no stage; they must stay what the stages use."""
-    from abc_atlas_kg import fetch, store, vocab
+    from abc_atlas_kg import store
+    from abc_atlas_kg.rdf import vocab
+    from abc_atlas_kg.source.bucket import fetch
     from abc_atlas_kg.store import named
 
     assert (cli_module.CACHE_ENV, cli_module.BASE_URL_ENV) == (fetch.CACHE_ENV, fetch.BASE_URL_ENV)
@@ -413,11 +418,11 @@ def test_export_all_with_one_failing_taxonomy_reports_it_and_lists_the_others(tm
 def test_the_worst_failure_decides_the_exit_code() -> None:
     input_error = errors.InputError([errors.Problem("x.csv", "bad")])
     failures = [
-        pipeline.Outcome("A", error=input_error),
-        pipeline.Outcome("B", error=errors.FetchError("unreachable")),
-        pipeline.Outcome("C", error=errors.NotConformingError("no")),
+        jobs.Outcome("A", error=input_error),
+        jobs.Outcome("B", error=errors.FetchError("unreachable")),
+        jobs.Outcome("C", error=errors.NotConformingError("no")),
     ]
-    assert pipeline.ExportFailures(failures).exit_code == errors.ExitCode.FETCH_FAILED
+    assert jobs.ExportFailures(failures).exit_code == errors.ExitCode.FETCH_FAILED
 
 
 def test_export_all_reads_and_models_each_release_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -440,7 +445,7 @@ def test_build_writes_nothing_and_export_writes_what_it_built(tmp_path: Path) ->
     built = pipeline.build("WMB-taxonomy", root=COMPLETE)
     assert built.taxonomy.release == "20231215" and built.triples == len(built.documents[0].triples)
     assert not list(tmp_path.iterdir())
-    files = pipeline.write_files(built, tmp_path, ["nt"])
+    files = jobs.write_files(built, tmp_path, ["nt"])
     assert files == [tmp_path / "WMB-taxonomy" / "20231215" / "CCN20230722.nt"]
     assert len(load_store(files[0])) == built.triples
 

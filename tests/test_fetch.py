@@ -18,8 +18,10 @@ import pytest
 from bucket import LIST, STALL_SECONDS, Bucket, serve, write_manifest
 from conftest import AGING_10XV3, COMPLETE, COMPLETE_RELEASE, FIXTURES, load_store, run, select
 
-from abc_atlas_kg import fetch, locate, registry
+from abc_atlas_kg import registry
 from abc_atlas_kg.errors import FetchError, UsageError
+from abc_atlas_kg.source import locate
+from abc_atlas_kg.source.bucket import fetch
 
 DIRECTORY = "WMB-taxonomy"
 RELEASE = "20231215"

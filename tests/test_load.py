@@ -445,7 +445,7 @@ def test_a_file_describing_two_graphs_is_refused(
 def test_documents_load_without_files(complete_export: Export, tmp_path: Path) -> None:
     """The CLI hands `write.Document`s from the build straight to the store: same graph as loading the file."""
     from abc_atlas_kg import store as kgstore
-    from abc_atlas_kg.write import Document
+    from abc_atlas_kg.files.write import Document
 
     triples = [q.triple for q in ox.parse(path=str(complete_export.file("nq")), format=ox.RdfFormat.N_QUADS)]
     target = kgstore.open_target(tmp_path / "store")

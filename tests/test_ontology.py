@@ -6,7 +6,8 @@ import rdflib
 from conftest import Export
 from rdflib.namespace import OWL, RDF, RDFS
 
-from abc_atlas_kg import vocab, write
+from abc_atlas_kg.files import write
+from abc_atlas_kg.rdf import vocab
 from abc_atlas_kg.resources import ontology_dir, shapes_dir
 
 AKG = rdflib.Namespace(vocab.AKG)

@@ -13,7 +13,7 @@ from conftest import FIXTURES, run
 from rdflib.namespace import OWL, RDF, SKOS
 
 from abc_atlas_kg.resources import ontology_dir
-from abc_atlas_kg.validate import shapes_graph
+from abc_atlas_kg.validate.run import shapes_graph
 
 EXTERNAL = FIXTURES / "reasoning" / "external-terms.ttl"
 TAXONOMIES = ("WMB-taxonomy", "WMB-taxonomy-CCN20230504", "Zeng-Aging-Mouse", "HMBA-BG-taxonomy", "WHB-taxonomy")

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, load_store, select
 
-from abc_atlas_kg import adapters, links, registry, source
+from abc_atlas_kg import registry
 from abc_atlas_kg.cli import main
+from abc_atlas_kg.model import adapters, links
+from abc_atlas_kg.source import tables as source
 
 BASE = """
 ["X-taxonomy"]

@@ -1,7 +1,7 @@
 """Round-trip fidelity: everything in the input tables can be recovered from the written RDF by SPARQL.
 
 The expectations are read straight from the CSV files with the stdlib csv module, independently of
-abc_atlas_kg.source, and compared with what SPARQL finds in each written format.
+abc_atlas_kg.source.tables, and compared with what SPARQL finds in each written format.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every SHACL constraint rejects a graph that breaks it, and accepts the unbroken export.
 
 Each case starts from the complete fixture's export, breaks one thing with a SPARQL UPDATE, and expects pyshacl
-(through abc_atlas_kg.validate) to report it at the right focus node and path.
+(through abc_atlas_kg.validate.run) to report it at the right focus node and path.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import COMPLETE_RELEASE, PREFIXES, Export
 
-from abc_atlas_kg.validate import validate
+from abc_atlas_kg.validate.run import validate
 
 T = "https://purl.brain-bican.org/taxonomy/CCN20230722/"
 TAXONOMY = "https://purl.brain-bican.org/taxonomy/CCN20230722"
@@ -587,7 +587,7 @@ def pyshacl_report(quads: list[ox.Quad] | ox.Store) -> tuple[bool, str]:
     import pyshacl
     import rdflib
 
-    from abc_atlas_kg.validate import shapes_graph, to_rdflib
+    from abc_atlas_kg.validate.run import shapes_graph, to_rdflib
 
     data = to_rdflib(list(quads)) if list(quads) else rdflib.Graph()
     conforms, _, text = pyshacl.validate(data, shacl_graph=shapes_graph(), advanced=True)

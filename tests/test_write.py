@@ -20,8 +20,10 @@ import rdflib
 from conftest import FIXTURES, SAMPLE, atlas_with_aging_counts, export_to, run
 from rdflib.compare import isomorphic
 
-from abc_atlas_kg import context, files, formats, prefixes, write
+from abc_atlas_kg import fileio as files
 from abc_atlas_kg.errors import OutputError
+from abc_atlas_kg.files import write
+from abc_atlas_kg.rdf import context, formats, prefixes
 from abc_atlas_kg.resources import ontology_dir
 
 ATLAS = FIXTURES / "atlas"
@@ -49,7 +51,7 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_shipped_context_is_the_generated_one() -> None:
-    """Regenerate with `python -m abc_atlas_kg.context > ontology/context.jsonld` when this fails."""
+    """Regenerate with `python -m abc_atlas_kg.rdf.context > ontology/context.jsonld` when this fails."""
     shipped = (ontology_dir() / "context.jsonld").read_text(encoding="utf-8")
     assert shipped == context.document_text(context.generate())
 
@@ -231,7 +233,7 @@ WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, pyoxigraph as ox
     from pathlib import Path
-    from abc_atlas_kg import write
+    from abc_atlas_kg.files import write
     marker, folder, size = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     node = ox.NamedNode("https://example.org/x")
     triples = [ox.Triple(ox.NamedNode(f"https://example.org/s{i}"), ox.NamedNode("https://example.org/p"),

@@ -18,7 +18,7 @@ from functools import cached_property
 import pyoxigraph as ox
 
 from ..errors import UsageError
-from ..vocab import PREFIXES
+from ..rdf.vocab import PREFIXES
 
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import StoreError, UsageError
-from ..files import atomic_write
+from ..fileio import atomic_write
 from . import results
 from .binding import Sparql, Term, bind
 from .inputs import Staged, has_blank, rdf_format

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..vocab import AKG, DCAT, OBO, RDF_TYPE, RDFS
+from ..rdf.vocab import AKG, DCAT, OBO, RDF_TYPE, RDFS
 from . import results
 from .target import Target, staged_inputs
 

@@ -27,7 +27,7 @@ from typing import IO, Protocol
 import pyoxigraph as ox
 
 from ..errors import InputError, Problem, UsageError
-from ..vocab import AKG, OWL, RDF_TYPE
+from ..rdf.vocab import AKG, OWL, RDF_TYPE
 
 QUAD_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 TRIPLE_FORMATS = {

@@ -24,7 +24,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from ..errors import UsageError
-from ..vocab import XSD
+from ..rdf.vocab import XSD
 
 PARAM_KINDS = ("literal", "iri", "integer")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..errors import StoreError
-from ..vocab import PREFIXES, XSD
+from ..rdf.vocab import PREFIXES, XSD
 
 OUTPUT_FORMATS = ("table", "csv", "tsv", "json")
 Cell = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None

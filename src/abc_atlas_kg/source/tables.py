@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import InputError, Problem, UsageError
+from ..errors import InputError, Problem, UsageError
 
 TERM_SET = "cluster_annotation_term_set"
 TERM = "cluster_annotation_term"

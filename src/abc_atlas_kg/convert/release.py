@@ -25,10 +25,9 @@ from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from . import __version__
-from .model import Cluster, ExternalNode, Level, Taxonomy, TaxonomyNode, Term, TermMapping
-from .source import SourceFile
-from .vocab import (
+from .. import __version__
+from ..model.taxonomy import Cluster, ExternalNode, Level, Taxonomy, TaxonomyNode, Term, TermMapping
+from ..rdf.vocab import (
     ABC_BUCKET_URL,
     DEFAULT_BASE_IRI,
     DEFAULT_KG_IRI,
@@ -42,6 +41,7 @@ from .vocab import (
     skos,
     xsd,
 )
+from ..source.tables import SourceFile
 
 SOFTWARE_IRI = f"https://pypi.org/project/abc-atlas-kg/{__version__}/"
 # Mapping predicates whose plain triple entails nothing untrue: SKOS makes broadMatch/narrowMatch

@@ -11,9 +11,11 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from . import registry
-from .errors import InputError, Problem
-from .model import (
+from .. import registry
+from ..errors import InputError, Problem
+from ..registry import TaxonomySpec
+from ..source.tables import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
+from .taxonomy import (
     Cluster,
     Level,
     Membership,
@@ -26,8 +28,6 @@ from .model import (
     build,
     has_columns,
 )
-from .registry import TaxonomySpec
-from .source import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
 
 log = logging.getLogger(__name__)
 

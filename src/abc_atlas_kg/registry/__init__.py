@@ -19,7 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 REGISTRY_ENV = "ABC_KG_REGISTRY"
 
@@ -351,7 +351,9 @@ def _check_references(specs: dict[str, TaxonomySpec], origin: str) -> None:
 
 @cache
 def _load(extra: str | None) -> dict[str, TaxonomySpec]:
-    specs = parse(files("abc_atlas_kg").joinpath("taxonomies.toml").read_text(encoding="utf-8"), "taxonomies.toml")
+    specs = parse(
+        files("abc_atlas_kg.registry").joinpath("taxonomies.toml").read_text(encoding="utf-8"), "taxonomies.toml"
+    )
     origin = "taxonomies.toml"
     if extra:
         path = Path(extra)

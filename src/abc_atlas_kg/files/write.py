@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
 from pathlib import Path
@@ -24,13 +24,14 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from . import files
-from . import formats as rdf_formats
-from .context import render
-from .errors import OutputError
-from .prefixes import VOCABULARIES, Prefixes, for_export
-from .resources import ontology_dir
-from .vocab import RDF_TYPE, XSD
+from .. import fileio as files
+from ..errors import OutputError
+from ..rdf import formats as rdf_formats
+from ..rdf.context import render
+from ..rdf.document import Document
+from ..rdf.prefixes import VOCABULARIES, Prefixes
+from ..rdf.vocab import RDF_TYPE, XSD
+from ..resources import ontology_dir
 
 # (triples, graph, out, prefixes=None): prefixes is a `Prefixes` that Turtle may use; other writers ignore it.
 WriteFn = Callable[..., None]
@@ -54,15 +55,6 @@ def register(name: str) -> Callable[[WriteFn], WriteFn]:
         return fn
 
     return decorate
-
-
-def canonical(triples: Sequence[ox.Triple]) -> list[ox.Triple]:
-    """Deduplicated and grouped by subject, in a fixed order: the same input always gives the same bytes.
-
-    The sort is stable and keyed on the subject alone: within a subject, triples keep the order conversion made
-    them in (types first), which is itself fixed by the input. A full (s, p, o) sort cost ten times more.
-    """
-    return sorted(dict.fromkeys(triples), key=lambda triple: triple.subject.value)
 
 
 class _LineStream:
@@ -340,23 +332,6 @@ def _json(value: Any) -> str:
 def formats() -> list[str]:
     """Output format names in the order an export writes them."""
     return [name for name in rdf_formats.OUTPUT if name in WRITERS]
-
-
-@dataclass(frozen=True)
-class Document:
-    """One RDF document of an export: a file stem, its canonical triples and the named graph they belong to.
-
-    `prefixes` are what its Turtle may use; by default `prefixes.for_export` for the accession the stem starts
-    with, under the default base IRIs (pass `for_export(accession, base_iri, kg_iri)` for other bases).
-    """
-
-    stem: str
-    triples: Sequence[ox.Triple]
-    graph: ox.NamedNode
-    prefixes: Prefixes | None = field(default=None, compare=False)
-
-    def turtle_prefixes(self) -> Prefixes:
-        return self.prefixes or for_export(self.stem.split(".")[0])
 
 
 def write_all(

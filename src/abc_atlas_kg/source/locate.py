@@ -19,11 +19,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fetch, registry
-from .errors import UsageError
-from .files import md5_file
-from .resources import sample_root
-from .source import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table_path
+from .. import registry
+from ..errors import UsageError
+from ..fileio import md5_file
+from ..resources import sample_root
+from .bucket import fetch
+from .tables import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table_path
 
 KINDS = ("bundled sample", "folder", "cache", "bucket")
 SAMPLE_NOTE = (

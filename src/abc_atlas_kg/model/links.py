@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .errors import FetchError, InputError, Problem, UsageError
-from .model import ExternalNode, RowReader, Taxonomy, TaxonomyNode, TermMapping, has_columns, with_species_from_names
-from .registry import TaxonomySpec
-from .source import ReleaseTables, Table
-from .vocab import expand_curie
+from ..errors import FetchError, InputError, Problem, UsageError
+from ..rdf.vocab import expand_curie
+from ..registry import TaxonomySpec
+from ..source.tables import ReleaseTables, Table
+from .taxonomy import ExternalNode, RowReader, Taxonomy, TaxonomyNode, TermMapping, has_columns, with_species_from_names
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..resources import ontology_dir
 from .prefixes import VOCABULARIES
-from .resources import ontology_dir
 from .vocab import OWL, RDF_TYPE, RDFS, XSD
 
 # Established properties (term name → CURIE, kind) that exports use and the ontology does not (yet) declare.

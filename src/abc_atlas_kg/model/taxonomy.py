@@ -12,18 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from .errors import InputError, Problem
-from .registry import TaxonomySpec
-from .source import (
-    CLUSTER,
-    MEMBERSHIP,
-    PIVOTED,
-    TERM,
-    TERM_SET,
-    ReleaseTables,
-    SourceFile,
-    Table,
-)
+from ..errors import InputError, Problem
+from ..registry import TaxonomySpec
+from ..source.tables import CLUSTER, MEMBERSHIP, PIVOTED, TERM, TERM_SET, ReleaseTables, SourceFile, Table
 
 COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 log = logging.getLogger(__name__)

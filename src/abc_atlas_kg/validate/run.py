@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .resources import shapes_dir
-from .shacl_sparql import (
+from ..rdf.vocab import XSD
+from ..resources import shapes_dir
+from .compile import (
     NUMERIC,
     Plan,
     Result,
@@ -32,8 +33,7 @@ from .shacl_sparql import (
     run,
     shape_label,
 )
-from .shacl_sparql import SH as SH_IRI
-from .vocab import XSD
+from .compile import SH as SH_IRI
 
 if TYPE_CHECKING:  # rdflib and pyshacl load only for the pyshacl engine: the export path never needs them
     import rdflib

@@ -26,12 +26,13 @@ import click
 from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
-from . import __version__
-from .errors import AbcKgError, ExitCode, FetchError, StoreError, UsageError
+from .. import __version__
+from ..errors import AbcKgError, ExitCode, FetchError, StoreError, UsageError
 
 if TYPE_CHECKING:
-    from . import fetch, pipeline
-    from .store import Credentials, Target
+    from .. import jobs as jobs_module
+    from ..source.bucket import fetch
+    from ..store import Credentials, Target
 
 # Names shared with the stages, spelled here so that `--help` imports none of them (tests check they agree).
 CACHE_ENV = "ABC_KG_CACHE"  # fetch.CACHE_ENV
@@ -110,7 +111,7 @@ class TaxonomyType(click.ParamType):
             self.fail(str(err), param, ctx)
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-        from . import registry
+        from .. import registry
 
         names = [n for s in registry.taxonomies().values() for n in (s.id, s.accession)]
         return [CompletionItem(n) for n in names if n.casefold().startswith(incomplete.casefold())]
@@ -119,9 +120,9 @@ class TaxonomyType(click.ParamType):
 def complete_release(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Releases of the taxonomies named so far (all taxonomies when none is): the registry's hints, the bundled
     sample's and those of a `--source` folder given before, without asking the bucket (completion must be instant)."""
-    from . import registry
-    from .resources import sample_root
-    from .source import available_releases
+    from .. import registry
+    from ..resources import sample_root
+    from ..source.tables import available_releases
 
     # While completing, click leaves the positional taxonomies unconverted in ctx.args.
     named = {n.casefold() for n in (*ctx.params.get("taxonomy", ()), *ctx.params.get("taxonomies", ()), *ctx.args)}
@@ -138,7 +139,7 @@ def resolve_taxonomy(name: str) -> str:
     """The registry id for an id or accession in any case; a UsageError naming the closest known ids otherwise."""
     import difflib
 
-    from . import registry
+    from .. import registry
 
     known = registry.taxonomies()
     by_name = {n.casefold(): s.id for s in known.values() for n in (s.id, s.accession)}
@@ -157,7 +158,7 @@ class FormatsType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> list[str]:
         if isinstance(value, list):
             return value
-        from . import write
+        from ..files import write
 
         names = [v.strip() for v in str(value).split(",") if v.strip()]
         unknown = [n for n in names if n not in write.formats()]
@@ -166,7 +167,7 @@ class FormatsType(click.ParamType):
         return names
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-        from . import write
+        from ..files import write
 
         head, _, tail = incomplete.rpartition(",")
         prefix = f"{head}," if head else ""
@@ -319,7 +320,7 @@ def _silent(_line: str) -> None:
 
 def fetch_settings(options: dict[str, Any]) -> fetch.Settings:
     """Fetch settings from the shared options (consumed from `options`); status lines go to stderr."""
-    from . import fetch
+    from ..source.bucket import fetch
 
     ctx = click.get_current_context()
     given = {"base_url", "cache", "offline"}
@@ -436,7 +437,8 @@ class Reporter:
 @fetch_options
 def fetch_command(taxonomies: tuple[str, ...], release: str | None, **options: Any) -> None:
     """Download TAXONOMIES' tables from the ABC Atlas into the cache, verified; print each release folder."""
-    from . import fetch, registry
+    from .. import registry
+    from ..source.bucket import fetch
 
     settings = fetch_settings(options)
     for taxonomy in taxonomies:
@@ -452,7 +454,7 @@ def releases(**options: Any) -> None:
     Offline or when the bucket cannot be reached, the cached releases; exit 4 if it cannot be reached (the cached
     ones are listed all the same), exit 0 with --offline.
     """
-    from . import fetch
+    from ..source.bucket import fetch
 
     settings = fetch_settings(options)
     table = fetch.release_table(settings)
@@ -537,7 +539,8 @@ def export(
     if shapes is not None and not no_validate:
         _compile_shapes(shapes)
     with Reporter("export", len(ids) or 1) as reporter:
-        from . import pipeline  # after the progress display is up: the stages take a moment to import
+        from .. import build as pipeline  # after the progress display is up: the stages take a moment to import
+        from .. import jobs as jobs_module
 
         ids = ids or pipeline.present_taxonomies(source)
         if reporter.progress is not None:
@@ -554,7 +557,7 @@ def export(
             "fetch_settings": fetch_settings(fetch_args),
         }
         failures = []
-        for outcome in pipeline.export_many(ids, jobs, progress=reporter, **options):
+        for outcome in jobs_module.export_many(ids, jobs, progress=reporter, **options):
             for path in outcome.files:
                 reporter.data(str(path))
             if outcome.error is None:
@@ -569,7 +572,7 @@ def export(
 
 def _compile_shapes(shapes: Path) -> None:
     """Shapes given to gate an export are read and compiled before any work, so a bad file is a usage error."""
-    from . import validate
+    from ..validate import run as validate
 
     try:
         validate.compiled(shapes)
@@ -581,13 +584,13 @@ def _compile_shapes(shapes: Path) -> None:
         raise click.BadParameter(f"{shapes} cannot be read as SHACL shapes: {err}", param_hint="--shapes") from None
 
 
-def _raise_failures(failures: list[pipeline.Outcome]) -> None:
+def _raise_failures(failures: list[jobs_module.Outcome]) -> None:
     """One failure keeps its own error (already shown); several become one error with the worst exit code."""
     if not failures:
         return
-    from . import pipeline
+    from .. import jobs as jobs_module
 
-    worst = pipeline.ExportFailures(failures)
+    worst = jobs_module.ExportFailures(failures)
     raise _Reported(worst.exit_code, str(worst))
 
 
@@ -620,7 +623,7 @@ def validate_files(files: tuple[Path, ...], engine: str, shapes: Path | None) ->
     Exit 0 only if all conform; 3 if any file does not conform, else 1 if any file cannot be parsed. RDF/XML
     that declares DTD entities is refused unread (their expansion is unbounded).
     """
-    from . import validate
+    from ..validate import run as validate
 
     unparsable = not_conforming = 0
     for path in files:
@@ -651,7 +654,7 @@ def _read_rdf(path: Path) -> list[Any]:
 
     import pyoxigraph as ox
 
-    from .store.inputs import check_xml_prolog, rdf_format
+    from ..store.inputs import check_xml_prolog, rdf_format
 
     fmt, gzipped = rdf_format(path)
     if fmt == ox.RdfFormat.RDF_XML:
@@ -663,7 +666,7 @@ def _read_rdf(path: Path) -> list[Any]:
 @main.command()
 def taxonomies() -> None:
     """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
-    from . import registry
+    from .. import registry
 
     rows = [("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")]
     for spec in registry.taxonomies().values():
@@ -725,7 +728,7 @@ def prompt_credentials(url: str) -> Credentials | None:
     """Ask for a user and password on a terminal (hidden input); None when nobody is there to answer."""
     if not sys.stdin.isatty():
         return None
-    from .store import Credentials
+    from ..store import Credentials
 
     user = click.prompt(f"user for {url}", err=True)
     password = click.prompt(f"password for {user}", hide_input=True, err=True)
@@ -736,7 +739,7 @@ def open_target(
     store: Path | None, endpoint: str | None, query_url: str | None, gsp_param: str, auth_scheme: str, read_only: bool
 ) -> Target:
     """The store a command works on; a server is checked to be reachable now, before minutes of building."""
-    from . import store as kgstore
+    from .. import store as kgstore
 
     credentials = kgstore.credentials_from_env() if endpoint else None
     target = kgstore.open_target(store, endpoint, query_url, gsp_param, auth_scheme, credentials, read_only)
@@ -844,8 +847,8 @@ def load_command(
     Re-loading replaces each graph, so loading twice never duplicates. The ontology and the SHACL shapes go to
     their own graphs. A summary (graphs, triples counted by the store, time) goes to stderr.
     """
-    from . import pipeline
-    from . import store as kgstore
+    from .. import build as pipeline
+    from .. import store as kgstore
 
     chosen = _load_items(items, all_taxonomies, source)
     settings = fetch_settings(fetch_args)
@@ -878,9 +881,9 @@ def load_command(
 
 def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
     """Files as paths, everything else as taxonomy ids (checked now, before anything is written)."""
-    from . import pipeline
-    from .resources import sample_root
-    from .store import RDF_FILE_SUFFIXES
+    from .. import build as pipeline
+    from ..resources import sample_root
+    from ..store import RDF_FILE_SUFFIXES
 
     chosen: list[str | Path] = []
     for item in items:
@@ -936,8 +939,8 @@ def query_command(
     On the embedded store the default graph is the union of all graphs. Named queries work on any store, as
     they match each release in its own graph (GRAPH ?g).
     """
-    from . import store as kgstore
-    from .store import binding, named, results
+    from .. import store as kgstore
+    from ..store import binding, named, results
 
     if target is None:
         named.describe(sys.stdout)
@@ -980,7 +983,7 @@ def serve(store: Path | None, port: int) -> None:
     import signal
     import subprocess
 
-    from . import store as kgstore
+    from .. import store as kgstore
 
     location = store or kgstore.default_store_dir()
     if not (location / "CURRENT").is_file():
@@ -1012,7 +1015,7 @@ def serve(store: Path | None, port: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 def info(files: tuple[Path, ...], store: Path | None, graph: str | None, as_json: bool) -> None:
     """What FILEs of an export, or a store, hold: taxonomies, releases, graphs, counts per class and level."""
-    from . import store as kgstore
+    from .. import store as kgstore
 
     if bool(files) == (store is not None):
         raise UsageError("give FILE... or --store, not both")

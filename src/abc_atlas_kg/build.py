@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import queue
-import signal
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import registry, source
-from .errors import AbcKgError, ExitCode, InputError, NotConformingError, OutputError, Problem
-from .vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
+from . import registry
+from .errors import InputError, NotConformingError, Problem
+from .rdf.document import Document, canonical
+from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
+from .source import tables as source
 
 if TYPE_CHECKING:
-    from . import fetch, model, write
+    from .model import taxonomy as model
+    from .source.bucket import fetch
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Built:
     """One validated taxonomy release, ready for any sink. Nothing has been written yet."""
 
     taxonomy: model.Taxonomy
-    documents: list[write.Document]
+    documents: list[Document]
     triples: int  # in the release graph (the mappings document not counted)
     side_files: dict[str, str] = field(default_factory=dict)  # file name → text: the SSSOM TSV of the mappings
     source: str | None = None  # where the tables were read from, in words ("from the bundled sample: …")
@@ -71,23 +71,6 @@ class Built:
             f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
             f"{self.triples} triples"
         )
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    built: Built
-    files: list[Path]
-
-    @property
-    def taxonomy(self) -> model.Taxonomy:
-        return self.built.taxonomy
-
-    @property
-    def triples(self) -> int:
-        return self.built.triples
-
-    def summary(self) -> str:
-        return self.built.summary()
 
 
 @dataclass
@@ -113,7 +96,8 @@ def _model(
     key = (spec.id, str(root), release)
     if key in run.models:
         return run.models[key]
-    from . import adapters, locate
+    from .model import adapters
+    from .source import locate
 
     progress(spec.id, "locate")
     located = locate.locate(spec, release, root, settings)
@@ -150,7 +134,7 @@ def load_taxonomy(
     re-enters itself); a `Run` models each at most once. The result is a new object: the remembered model is
     never changed.
     """
-    from . import links
+    from .model import links
 
     run = run if run is not None else Run()
     spec = registry.get(taxonomy_id)
@@ -166,7 +150,7 @@ def load_taxonomy(
 
 def present_taxonomies(root: Path | None = None) -> list[str]:
     """The registry ids with at least one of their releases under `root`; every id when fetching."""
-    from . import locate
+    from .source import locate
 
     return locate.present_taxonomies(root)
 
@@ -194,7 +178,9 @@ def build(
     holding only one of them would see it. With `check_in_background` the gate runs in a thread and the caller
     must `confirm()` the result before anything of it is committed. `shapes` replaces the project's shapes.
     """
-    from . import convert, prefixes, sssom, write
+    from .convert import release as convert
+    from .convert import sssom
+    from .rdf import prefixes
 
     run = run if run is not None else Run()
     taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings, run, progress)
@@ -206,14 +192,14 @@ def build(
     gate = _Gate(taxonomy, shapes) if check else None
     try:
         stem = taxonomy.accession
-        triples = write.canonical(_collect(convert.triples(taxonomy, base_iri, kg_iri), gate, stem))
+        triples = canonical(_collect(convert.triples(taxonomy, base_iri, kg_iri), gate, stem))
         log.info("converted %s: %d triples", taxonomy.accession, len(triples))
-        documents = [write.Document(stem, triples, iris.graph, names)]
+        documents = [Document(stem, triples, iris.graph, names)]
         side_files = {}
         if taxonomy.mappings:
             stem = f"{taxonomy.accession}.mappings"
-            mappings = write.canonical(_collect(convert.mapping_triples(taxonomy, base_iri, kg_iri), gate, stem))
-            documents.append(write.Document(stem, mappings, iris.mappings_graph, names))
+            mappings = canonical(_collect(convert.mapping_triples(taxonomy, base_iri, kg_iri), gate, stem))
+            documents.append(Document(stem, mappings, iris.mappings_graph, names))
             side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
     except BaseException:
         if gate is not None:
@@ -299,7 +285,7 @@ def _received(batches: queue.SimpleQueue[Any]) -> Iterator[Any]:
 
 def _check(taxonomy: model.Taxonomy, stem: str, triples: Iterable[Any], shapes: Path | None = None) -> None:
     """The SHACL gate, one graph at a time."""
-    from . import validate
+    from .validate import run as validate
 
     report = validate.validate(triples, shapes)
     if not report.conforms:
@@ -308,182 +294,3 @@ def _check(taxonomy: model.Taxonomy, stem: str, triples: Iterable[Any], shapes: 
             f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
         )
     log.info("SHACL: %s conforms", stem)
-
-
-# --- sink: files --------------------------------------------------------------------------------------------
-
-
-def write_files(built: Built, out: Path, formats: Sequence[str]) -> list[Path]:
-    """Write a build under `out/<taxonomy>/<release>/`, atomically as one owned set (see write.write_all)."""
-    from . import write
-
-    folder = out / built.taxonomy.id / built.taxonomy.release
-    extra = {name: text.encode("utf-8") for name, text in built.side_files.items()}
-    try:
-        return write.write_all(built.documents, folder, list(formats), extra=extra, before_commit=built.confirm)
-    except OSError as err:
-        raise OutputError(f"cannot write {folder}: {err.strerror or err}") from err
-
-
-def export(
-    taxonomy_id: str,
-    root: Path | None = None,
-    out: Path = Path("output"),
-    formats: Sequence[str] | None = None,
-    base_iri: str = DEFAULT_BASE_IRI,
-    release: str | None = None,
-    check: bool = True,
-    fetch_settings: fetch.Settings | None = None,
-    *,
-    kg_iri: str = DEFAULT_KG_IRI,
-    progress: Progress = no_progress,
-    run: Run | None = None,
-    shapes: Path | None = None,
-) -> ExportResult:
-    """Build, then write files."""
-    from . import write
-
-    built = build(
-        taxonomy_id,
-        root=root,
-        release=release,
-        base_iri=base_iri,
-        kg_iri=kg_iri,
-        check=check,
-        fetch_settings=fetch_settings,
-        progress=progress,
-        run=run,
-        check_in_background=True,
-        shapes=shapes,
-    )
-    progress(built.taxonomy.id, "write")
-    files = write_files(built, out, formats or write.formats())
-    progress(built.taxonomy.id, "done")
-    return ExportResult(built, files)
-
-
-# --- many taxonomies ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One taxonomy of `export_many`: its summary and files, or the error that stopped it."""
-
-    taxonomy_id: str
-    summary: str = ""
-    files: tuple[Path, ...] = ()
-    error: AbcKgError | None = None
-
-
-class ExportFailures(AbcKgError):
-    """Some taxonomies of an `export --all` failed; the others were written. Exit code: the worst of them."""
-
-    def __init__(self, failures: list[Outcome]):
-        self.failures = failures
-        worst = max(int(f.error.exit_code) for f in failures if f.error is not None)
-        self.exit_code = ExitCode(worst)
-        names = ", ".join(f.taxonomy_id for f in failures)
-        super().__init__(f"{len(failures)} taxonomy export(s) failed: {names}")
-
-    def __reduce__(self) -> tuple[type, tuple[list[Outcome]]]:
-        return (ExportFailures, (self.failures,))
-
-
-_worker_run: Run | None = None
-_worker_queue: Any = None
-
-
-def _init_worker(queue: Any, log_level: int) -> None:
-    """Workers leave Ctrl-C to the parent, which stops them; they report progress through `queue` and log (to
-    stderr) at the parent's level, so that --quiet and -v mean the same in every process."""
-    global _worker_run, _worker_queue
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format="abc-kg: %(message)s", force=True)
-    _worker_run, _worker_queue = Run(), queue
-
-
-def _queue_progress(taxonomy_id: str, stage: str) -> None:
-    if _worker_queue is not None:
-        _worker_queue.put((taxonomy_id, stage))
-
-
-def _export_one(taxonomy_id: str, run: Run | None, progress: Progress, options: dict[str, Any]) -> Outcome:
-    """Export one taxonomy; an abc-kg error becomes an Outcome so that the others still run."""
-    try:
-        result = export(taxonomy_id, run=run, progress=progress, **options)
-    except AbcKgError as err:
-        progress(taxonomy_id, "done")
-        return Outcome(taxonomy_id, error=err)
-    return Outcome(taxonomy_id, result.summary(), tuple(result.files))
-
-
-def _export_in_worker(taxonomy_id: str, options: dict[str, Any]) -> Outcome:
-    """Runs in a worker process; only the summary and the paths travel back, not the whole model."""
-    return _export_one(taxonomy_id, _worker_run, _queue_progress, options)
-
-
-def export_many(
-    taxonomy_ids: list[str], jobs: int | None = None, progress: Progress = no_progress, **options: Any
-) -> Iterator[Outcome]:
-    """Export several taxonomies, in parallel processes when asked or when there are cores to spare.
-
-    Yields one Outcome per taxonomy as each finishes (in the order asked when sequential). Each export stays atomic
-    on its own; a failed one does not stop the others. On Ctrl-C the workers are stopped at once.
-    """
-    jobs = max(1, min(len(taxonomy_ids), jobs or os.cpu_count() or 1))
-    if jobs == 1:
-        run = Run()
-        for taxonomy_id in taxonomy_ids:
-            yield _export_one(taxonomy_id, run, progress, options)
-        return
-    yield from _export_parallel(taxonomy_ids, jobs, progress, options)
-
-
-def _export_parallel(
-    taxonomy_ids: list[str], jobs: int, progress: Progress, options: dict[str, Any]
-) -> Iterator[Outcome]:
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no forked copies of locks or of a progress thread
-    queue = context.Queue()
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(queue, logging.getLogger().getEffectiveLevel()),
-    )
-    try:
-        pending: set[Future[Outcome]] = {pool.submit(_export_in_worker, t, options) for t in taxonomy_ids}
-        while pending:
-            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            _drain(queue, progress)
-            for future in done:
-                yield future.result()
-        _drain(queue, progress)
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        queue.close()
-
-
-def _drain(queue: Any, progress: Progress) -> None:
-    import queue as queues
-
-    while True:
-        try:
-            taxonomy_id, stage = queue.get_nowait()
-        except queues.Empty:
-            return
-        progress(taxonomy_id, stage)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate every worker now: an interrupted export must not go on writing files."""
-    processes = list(getattr(pool, "_processes", {}).values())  # Python 3.14 has pool.terminate_workers()
-    for process in processes:
-        process.terminate()
-    deadline = time.monotonic() + 2
-    for process in processes:
-        process.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from . import __version__
-from .errors import FetchError, UsageError
+from ... import __version__
+from ...errors import FetchError, UsageError
 
 if TYPE_CHECKING:  # requests is imported where a request is made: reading a local folder never pays for it
     import requests

@@ -32,11 +32,11 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from . import registry
-from .errors import FetchError, UsageError
-from .files import atomic_write, md5_file
-from .http import Client, TooLarge, Unreachable, check_base_url, redact
-from .source import (
+from ... import registry
+from ...errors import FetchError, UsageError
+from ...fileio import atomic_write, md5_file
+from ...rdf.vocab import ABC_BUCKET_URL
+from ..tables import (
     ABBREVIATION,
     ABBREVIATION_MAP,
     CLUSTER,
@@ -51,7 +51,7 @@ from .source import (
     release_dir,
     table_path,
 )
-from .vocab import ABC_BUCKET_URL
+from .http import Client, TooLarge, Unreachable, check_base_url, redact
 
 __all__ = ["FetchError", "Unreachable", "redact"]
 
