@@ -31,12 +31,14 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
+from .defaults import DEFAULT_LOCK_TIMEOUT as DEFAULT_LOCK_TIMEOUT_SECONDS
+from .defaults import LOCK_TIMEOUT_ENV
 from .errors import OutputError
 
 LOCK_NAME = ".abc-kg.lock"
 MANIFEST_NAME = ".abc-kg-export.json"
 PENDING_NAME = ".abc-kg-export.pending.json"
-DEFAULT_LOCK_TIMEOUT = float(os.environ.get("ABC_KG_LOCK_TIMEOUT", "60"))
+DEFAULT_LOCK_TIMEOUT = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_SECONDS))
 
 Content = bytes | Callable[[IO[bytes]], None]
 

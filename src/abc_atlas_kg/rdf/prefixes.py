@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from ..defaults import DEFAULT_KG_IRI
 from . import vocab
-
-DEFAULT_KG_IRI: str = getattr(vocab, "DEFAULT_KG_IRI", "https://w3id.org/abc-atlas-kg/")
 
 # A Turtle PN_PREFIX restricted to ASCII: what a prefix name may be.
 _PREFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")

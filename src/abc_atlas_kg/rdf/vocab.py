@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
+from ..defaults import ABC_BUCKET_URL, DEFAULT_BASE_IRI, DEFAULT_KG_IRI  # noqa: F401 - the IRI rules live here
+
 AKG = "https://w3id.org/abc-atlas-kg/vocab/"
 OBO = "http://purl.obolibrary.org/obo/"  # OBO PURLs are http, not https
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -38,15 +40,9 @@ PREFIXES = {
     "xsd": XSD,
 }
 
-# Default base of cell-set and level IRIs: {base}{taxonomy accession}/{label}, as BICAN's PURLs use.
-DEFAULT_BASE_IRI = "https://purl.brain-bican.org/taxonomy/"
-# Default base of what abc-kg itself mints: releases, graphs, export activities, leaf clusters, mapping axioms,
-# and the levels and terms of taxonomies published without term tables (Zeng aging). `vocab/` is the vocabulary.
-DEFAULT_KG_IRI = "https://w3id.org/abc-atlas-kg/"
 # Local identifiers of source files whose bytes were not verified against an ABC release manifest.
 LOCAL_FILE_IRI = "urn:abc-kg:file:md5:"
 # Canonical home of the ABC tables; names source files in provenance.
-ABC_BUCKET_URL = "https://allen-brain-cell-atlas.s3.us-west-2.amazonaws.com/"
 
 
 class AkgTerm:

@@ -19,9 +19,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from ..defaults import REGISTRY_ENV
 from ..errors import UsageError
-
-REGISTRY_ENV = "ABC_KG_REGISTRY"
 
 # Names the registry may use; the code that implements each is in adapters.py and links.py (a test keeps them equal).
 ADAPTER_NAMES = ("aging",)

@@ -10,12 +10,8 @@ it), `info` (what an export or a store holds).
 from __future__ import annotations
 
 from .binding import bind, with_prefixes
-from .embedded import STORE_ENV, EmbeddedStore, default_store_dir, serve_command, serve_lock
+from .embedded import EmbeddedStore, default_store_dir, serve_command, serve_lock
 from .endpoint import (
-    AUTH_SCHEMES,
-    PASSWORD_ENV,
-    TOKEN_ENV,
-    USER_ENV,
     Credentials,
     GraphStoreEndpoint,
     credentials_from_env,
@@ -23,19 +19,13 @@ from .endpoint import (
 )
 from .info import info, render_json, render_table
 from .inputs import RDF_FILE_SUFFIXES
-from .results import OUTPUT_FORMATS, Style, render
+from .results import Style, render
 from .target import ONTOLOGY_GRAPH, SHAPES_GRAPH, LoadSummary, Target, load, open_target
 
 __all__ = [
-    "AUTH_SCHEMES",
     "ONTOLOGY_GRAPH",
-    "OUTPUT_FORMATS",
-    "PASSWORD_ENV",
     "RDF_FILE_SUFFIXES",
     "SHAPES_GRAPH",
-    "STORE_ENV",
-    "TOKEN_ENV",
-    "USER_ENV",
     "Credentials",
     "EmbeddedStore",
     "GraphStoreEndpoint",

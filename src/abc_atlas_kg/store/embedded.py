@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..defaults import STORE_ENV
 from ..errors import StoreError, UsageError
 from ..fileio import atomic_write
 from . import results
@@ -35,7 +36,6 @@ from .inputs import Staged, has_blank, rdf_format
 
 log = logging.getLogger(__name__)
 
-STORE_ENV = "ABC_KG_STORE"
 LOCK_FILE = "abc-kg.lock"
 JOURNAL_FILE = "abc-kg-journal.json"
 

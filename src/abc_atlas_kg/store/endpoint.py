@@ -20,15 +20,12 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
+from ..defaults import PASSWORD_ENV, TOKEN_ENV, USER_ENV
 from ..errors import StoreError, UsageError
 from . import results
 from .binding import Sparql, Term, bind
 from .inputs import Staged
 
-USER_ENV = "ABC_KG_ENDPOINT_USER"
-PASSWORD_ENV = "ABC_KG_ENDPOINT_PASSWORD"
-TOKEN_ENV = "ABC_KG_ENDPOINT_TOKEN"
-AUTH_SCHEMES = ("auto", "basic", "digest", "bearer", "none")
 SHOWN_SERVER_TEXT = 300
 
 

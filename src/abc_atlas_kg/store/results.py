@@ -18,7 +18,6 @@ import pyoxigraph as ox
 from ..errors import StoreError
 from ..rdf.vocab import PREFIXES, XSD
 
-OUTPUT_FORMATS = ("table", "csv", "tsv", "json")
 Cell = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
 
 

@@ -33,9 +33,9 @@ from typing import Any
 from platformdirs import user_cache_dir
 
 from ... import registry
+from ...defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_URL
 from ...errors import FetchError, UsageError
 from ...fileio import atomic_write, md5_file
-from ...rdf.vocab import ABC_BUCKET_URL
 from ..tables import (
     ABBREVIATION,
     ABBREVIATION_MAP,
@@ -57,9 +57,6 @@ __all__ = ["FetchError", "Unreachable", "redact"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = ABC_BUCKET_URL
-BASE_URL_ENV = "ABC_KG_BASE_URL"
-CACHE_ENV = "ABC_KG_CACHE"
 RECORD_NAME = ".abc-kg-fetch.json"
 WANTED = (*KNOWN_TABLES, *KNOWN_VIEWS)  # the pipeline reads these and nothing else; see source.py
 REQUIRED = (TERM_SET, TERM)  # the model cannot work without these; the others may be absent from a release
