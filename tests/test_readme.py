@@ -1,4 +1,6 @@
-"""Every example in README.md runs here, and what it prints must be what the README shows.
+"""Every example in README.md and docs/*.md runs here, and what it prints must be what the page shows.
+
+Each page is walked on its own, top to bottom, in its own scratch home; what follows says "README" for any page.
 
 The convention (also summarised in README "How it is built"), by the language of each fenced block:
 
@@ -40,6 +42,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ABC_KG_SHARED", REPO.parent / "shared"))
 README = REPO / "README.md"
+DOCS = [README, *sorted((REPO / "docs").glob("*.md"))]
 VENV_BIN = Path(sys.executable).parent
 RUN_LANGUAGES = {"console", "bash", "sparql"}
 SHOWN_LANGUAGES = {"text", ""}
@@ -59,10 +62,16 @@ class Block:
     not_run: str | None = None
     file: str | None = None
     answer: Block | None = None  # the ```text block right after a sparql block
+    doc: str = "README.md"  # the page, relative to the repository
 
     @property
     def id(self) -> str:
-        return f"L{self.line}-{self.language or 'plain'}-{slug(self.section)}"
+        page = "" if self.doc == "README.md" else f"{Path(self.doc).stem}-"
+        return f"{page}L{self.line}-{self.language or 'plain'}-{slug(self.section)}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.doc} line {self.line}"
 
 
 @dataclass
@@ -82,7 +91,7 @@ def blank_between(lines: list[str], first: int, last: int) -> bool:
     return all(not lines[i].strip() for i in range(first + 1, last))
 
 
-def parse(text: str) -> list[Block]:
+def parse(text: str, doc: str = "README.md") -> list[Block]:
     """The fenced blocks of a Markdown text, each with its section heading and marker comment."""
     blocks: list[Block] = []
     section, marker, previous_end = "", None, -1
@@ -97,7 +106,7 @@ def parse(text: str) -> list[Block]:
         if line.startswith("```"):
             start = index
             end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("```"))
-            block = Block(start + 1, line[3:].strip(), lines[start + 1 : end], section)
+            block = Block(start + 1, line[3:].strip(), lines[start + 1 : end], section, doc=doc)
             if marker and blank_between(lines, marker[2], start):
                 setattr(block, "not_run" if marker[0] == "not run" else "file", marker[1])
             previous = blocks[-1] if blocks else None
@@ -122,7 +131,7 @@ def steps(block: Block) -> list[Step]:
         elif result:
             result[-1].expected.append(line)
         elif line.strip():
-            raise AssertionError(f"README line {block.line}: console output before any `$ ` command: {line!r}")
+            raise AssertionError(f"{block.where}: console output before any `$ ` command: {line!r}")
     return result
 
 
@@ -160,7 +169,7 @@ class Walk:
         self.clone = home / "abc-atlas-kg"
         self.sample_store = sample_store
         self.clone.mkdir(parents=True)
-        for name in ("tests", "ontology", "shapes", "src"):  # the repo's files, as in a fresh clone
+        for name in ("tests", "ontology", "shapes", "src", "docs"):  # the repo's files, as in a fresh clone
             (self.clone / name).symlink_to(REPO / name)
         if SHARED.is_dir():  # the real ABC data beside the clone, as CI has it (`../shared`)
             (home / "shared").symlink_to(SHARED)
@@ -215,35 +224,55 @@ class Walk:
         return outcome
 
 
-BLOCKS = parse(README.read_text(encoding="utf-8"))
+BLOCKS = [b for doc in DOCS for b in parse(doc.read_text(encoding="utf-8"), str(doc.relative_to(REPO)))]
 RUN = [b for b in BLOCKS if b.language in RUN_LANGUAGES]
 
 
+class Walked:
+    """Each page's runnable, not-skipped blocks' outcomes, keyed by line; a page is walked once, when first asked."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.factory = tmp_path_factory
+        self.pages: dict[str, dict[int, Outcome]] = {}
+        self.sample_store: Path | None = None
+
+    def __getitem__(self, block: Block) -> Outcome:
+        if block.doc not in self.pages:
+            if self.sample_store is None:
+                self.sample_store = self.factory.mktemp("readme-sample") / "store"
+                done = subprocess.run(
+                    [str(VENV_BIN / "abc-kg"), "-q", "load", "WMB-taxonomy", "--store", str(self.sample_store)],
+                    env={k: v for k, v in os.environ.items() if not k.startswith("ABC_KG_")},
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                assert done.returncode == 0, "loading the bundled sample for the SPARQL examples failed"
+            walk = Walk(self.factory.mktemp("readme-home") / "me", self.sample_store)
+            page = [b for b in RUN if b.doc == block.doc and b.not_run is None]
+            self.pages[block.doc] = {b.line: walk.run(b) for b in page}
+        return self.pages[block.doc][block.line]
+
+
 @pytest.fixture(scope="module")
-def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, Outcome]]:
-    """Every runnable, not-skipped block's outcome, keyed by its line; run once, in README order."""
-    home = tmp_path_factory.mktemp("readme-home")
-    sample_store = tmp_path_factory.mktemp("readme-sample") / "store"
-    walk = Walk(home / "me", sample_store)
-    _, code = walk.shell(f"abc-kg -q load WMB-taxonomy --store {sample_store}")
-    assert code == 0, "loading the bundled sample for the README's SPARQL examples failed"
-    yield {block.line: walk.run(block) for block in RUN if block.not_run is None}
+def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walked]:
+    yield Walked(tmp_path_factory)
 
 
 @pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
-def test_readme_example(block: Block, walked: dict[int, Outcome]) -> None:
+def test_readme_example(block: Block, walked: Walked) -> None:
     """The block runs and prints what the README shows (see the module docstring for the convention)."""
     if block.not_run is not None:
-        pytest.skip(f"README line {block.line}: not run: {block.not_run}")
+        pytest.skip(f"{block.where}: not run: {block.not_run}")
     if "../shared/" in "\n".join(block.lines) and not (SHARED / "samples").is_dir():
         if os.environ.get("ABC_KG_REQUIRE_SHARED"):
-            raise AssertionError(f"README line {block.line} needs {SHARED}, which ABC_KG_REQUIRE_SHARED=1 requires")
-        pytest.skip(f"README line {block.line} reads the real release from ../shared, absent here")
-    for command, expected, actual, code in walked[block.line].checks:
+            raise AssertionError(f"{block.where} needs {SHARED}, which ABC_KG_REQUIRE_SHARED=1 requires")
+        pytest.skip(f"{block.where} reads the real release from ../shared, absent here")
+    for command, expected, actual, code in walked[block].checks:
         shown_error = any(line.startswith("error:") for line in expected)
-        assert code == 0 or shown_error, f"README line {block.line}: `{command}` exited {code}:\n" + "\n".join(actual)
+        assert code == 0 or shown_error, f"{block.where}: `{command}` exited {code}:\n" + "\n".join(actual)
         assert matches(expected, actual), (
-            f"README line {block.line}: `{command.strip()}` printed something else.\n"
+            f"{block.where}: `{command.strip()}` printed something else.\n"
             "--- README shows ---\n" + "\n".join(expected) + "\n--- the command printed ---\n" + "\n".join(actual)
         )
 
@@ -257,7 +286,7 @@ def test_every_block_follows_the_convention() -> None:
     assert not unknown, f"README blocks in a language test_readme.py does not know: {unknown}"
     skipped = [b for b in BLOCKS if b.not_run is not None]
     assert all(b.not_run.strip() for b in skipped), "a <!-- not run: --> marker needs a reason"
-    assert len(skipped) <= 6, f"too many README examples are not run: {[b.line for b in skipped]}"
+    assert len(skipped) <= 12, f"too many examples are not run: {[b.where for b in skipped]}"
     assert all(b.language == "sparql" and re.fullmatch(r"[\w.-]+\.rq", b.file) for b in BLOCKS if b.file)
     assert any(b.language == "console" for b in RUN) and any(b.language == "sparql" for b in RUN)
 
@@ -323,7 +352,7 @@ def exported(*args: str | Path) -> dict[str, dict[str, str]]:
 
 def test_taxonomy_table_figures_are_what_the_exports_print(tmp_path: Path) -> None:
     """Every figure of the README's export table is what `abc-kg export` reports now for that source."""
-    rows = table_rows(README.read_text(encoding="utf-8"))
+    rows = table_rows("\n".join(doc.read_text(encoding="utf-8") for doc in DOCS))
     fixtures = exported("--all", "--source", REPO / "tests" / "fixtures" / "atlas", "--out", tmp_path / "f")
     assert {k: v for (k, kind), v in rows.items() if kind == "fixture"} == fixtures
     sample = exported("WMB-taxonomy", "--out", tmp_path / "s")

@@ -42,6 +42,7 @@ from ..rdf.vocab import (
     xsd,
 )
 from ..source.tables import SourceFile
+from .mappings import MappingRecord, record_triples
 
 SOFTWARE_IRI = f"https://pypi.org/project/abc-atlas-kg/{__version__}/"
 # Mapping predicates whose plain triple entails nothing untrue: SKOS makes broadMatch/narrowMatch
@@ -205,19 +206,21 @@ def mapping_triples(
         link = _plain_link(mapping)
         if link is not None:
             yield Triple(subject, link, target)
-        axiom = iris.mapping(mapping)
-        yield Triple(axiom, StdTerm.type, StdTerm.Axiom)
-        yield Triple(axiom, StdTerm.annotatedSource, subject)
-        yield Triple(axiom, StdTerm.annotatedProperty, skos(mapping.predicate))
-        yield Triple(axiom, StdTerm.annotatedTarget, target)
-        yield Triple(axiom, StdTerm.mappingJustification, semapv(mapping.justification))
+        source = files.get(mapping.source) if mapping.source else None
+        source_iri = None
         if mapping.source:
-            source = files.get(mapping.source)
-            yield Triple(
-                axiom, StdTerm.source, file_iri(source) if source else NamedNode(ABC_BUCKET_URL + mapping.source)
+            source_iri = file_iri(source) if source else NamedNode(ABC_BUCKET_URL + mapping.source)
+        yield from record_triples(
+            MappingRecord(
+                iris.mapping(mapping),
+                subject,
+                skos(mapping.predicate),
+                target,
+                semapv(mapping.justification),
+                source_iri,
+                mapping.comment or None,
             )
-        if mapping.comment:
-            yield Triple(axiom, StdTerm.comment, _string(mapping.comment))
+        )
 
 
 def _plain_link(mapping: TermMapping) -> NamedNode | None:
