@@ -443,7 +443,7 @@ def test_a_file_describing_two_graphs_is_refused(
 
 
 def test_documents_load_without_files(complete_export: Export, tmp_path: Path) -> None:
-    """The CLI hands `write.Document`s from the build straight to the store: same graph as loading the file."""
+    """The CLI hands `Document`s from the build straight to the store: same graph as loading the file."""
     from abc_atlas_kg import store as kgstore
     from abc_atlas_kg.files.write import Document
 

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 from abc_atlas_kg import fileio as files
 from abc_atlas_kg.errors import OutputError
 from abc_atlas_kg.files import write
-from abc_atlas_kg.rdf import context, formats, prefixes
+from abc_atlas_kg.rdf import context, document, formats, prefixes
 from abc_atlas_kg.resources import ontology_dir
 
 ATLAS = FIXTURES / "atlas"
@@ -199,12 +199,12 @@ def test_nquads_are_the_ntriples_in_the_release_graph(sample_out: Path) -> None:
 # ---------------------------------------------------------------- output sets
 
 
-def _document(marker: str, size: int = 10) -> write.Document:
+def _document(marker: str, size: int = 10) -> document.Document:
     node = ox.NamedNode("https://example.org/x")
     triples = [
         ox.Triple(node, ox.NamedNode(f"https://example.org/p{i}"), ox.Literal(f"{marker}-{i}")) for i in range(size)
     ]
-    return write.Document("X", write.canonical(triples), ox.NamedNode("https://example.org/g"))
+    return document.Document("X", document.canonical(triples), ox.NamedNode("https://example.org/g"))
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -238,9 +238,9 @@ WRITER_SCRIPT = textwrap.dedent(
     node = ox.NamedNode("https://example.org/x")
     triples = [ox.Triple(ox.NamedNode(f"https://example.org/s{i}"), ox.NamedNode("https://example.org/p"),
                          ox.Literal(f"{marker}-{i}")) for i in range(size)]
-    docs = [write.Document("X", write.canonical(triples), ox.NamedNode("https://example.org/g"))]
+    docs = [document.Document("X", document.canonical(triples), ox.NamedNode("https://example.org/g"))]
     if marker == "B":
-        docs.append(write.Document("X.mappings", docs[0].triples, docs[0].graph))
+        docs.append(document.Document("X.mappings", docs[0].triples, docs[0].graph))
     write.write_all(docs, folder, ["ttl", "jsonld", "nt", "nq"], lock_timeout=120)
     """
 )

@@ -1,6 +1,6 @@
 """Sinks for what `build` produced: triple stores (embedded Oxigraph or any Graph Store Protocol server).
 
-This package never imports the pipeline: `load` takes `write.Document`-shaped objects (stem, triples, graph) and
+This package never imports the pipeline: `load` takes `Document`-shaped objects (stem, triples, graph) and
 RDF files. Modules, from the bottom up: `binding` (SPARQL text: parameters, prefixes, dataset), `results`
 (materialised results and their rendering), `named` (the named-query library), `inputs` (documents and files,
 and which graph each goes to), `embedded` and `endpoint` (the two kinds of store), `target` (open one, load into

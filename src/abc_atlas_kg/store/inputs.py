@@ -1,7 +1,7 @@
 """What `load` and `info` read: export documents handed over in memory, and RDF files; and where each graph goes.
 
 Rules (README "Loading and querying"):
-- A `write.Document` goes to its own `graph`, as the exporter named it.
+- A `Document` goes to its own `graph`, as the exporter named it.
 - Quads (.nq, .trig) keep their graphs. Triples of other files (.nt, .ttl, .jsonld, .rdf, .owl, .xml, each also
   gzipped as .gz) go to `--graph` if given; else to the graph the file describes itself as: an export's file
   describes its own graph, the one node typed `akg:ReleaseGraph` (the release graph `{kg}graph/{accession}/
@@ -45,7 +45,7 @@ PROLOG_LIMIT = 1 << 20  # bytes of RDF/XML read looking for the root element (DT
 
 
 class DocumentLike(Protocol):
-    """`write.Document`: the store does not import the writer, it only needs these three attributes."""
+    """`Document`: the store does not import the writer, it only needs these three attributes."""
 
     stem: str
     triples: Sequence[ox.Triple]

@@ -130,7 +130,7 @@ def load(
 ) -> LoadSummary:
     """Replace each input's graph in the target with exactly that input's triples; count what the store holds.
 
-    `documents` are `write.Document`s built in memory (no file written or re-read); `files` are RDF files (see
+    `documents` are `Document`s built in memory (no file written or re-read); `files` are RDF files (see
     `inputs` for where their triples go; `graph` is --graph). `vocabulary` also (re)loads the ontology and shapes.
     Inputs are all parsed and checked before the store is touched, so a bad file changes nothing.
     """
