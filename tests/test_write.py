@@ -234,6 +234,7 @@ WRITER_SCRIPT = textwrap.dedent(
     import sys, pyoxigraph as ox
     from pathlib import Path
     from abc_atlas_kg.files import write
+    from abc_atlas_kg.rdf import document
     marker, folder, size = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     node = ox.NamedNode("https://example.org/x")
     triples = [ox.Triple(ox.NamedNode(f"https://example.org/s{i}"), ox.NamedNode("https://example.org/p"),
