@@ -73,6 +73,17 @@ def shared_bucket() -> Path:
     return bucket
 
 
+@pytest.fixture(scope="session")
+def shared_integration() -> Path:
+    """The real integration sources (../shared/samples/integration); skipped when absent, unless required."""
+    folder = shared_root() / "samples" / "integration"
+    if not (folder / "SOURCES.md").is_file():
+        if os.environ.get("ABC_KG_REQUIRE_SHARED"):
+            raise FileNotFoundError(f"ABC_KG_REQUIRE_SHARED=1 but {folder} is missing")
+        pytest.skip(f"no shared integration sources at {folder}")
+    return folder
+
+
 @dataclass(frozen=True)
 class Export:
     folder: Path

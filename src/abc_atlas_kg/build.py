@@ -20,7 +20,7 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +34,9 @@ from .source import tables as source
 
 if TYPE_CHECKING:
     from .model import taxonomy as model
+    from .model.layers import LayerContext
     from .source.bucket import fetch
+    from .source.integration import IntegrationSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class Built:
     side_files: dict[str, str] = field(default_factory=dict)  # file name → text: the SSSOM TSV of the mappings
     source: str | None = None  # where the tables were read from, in words ("from the bundled sample: …")
     verdict: Future[None] | None = field(default=None, compare=False)  # the SHACL gate, when it runs beside a sink
+    notes: tuple[str, ...] = ()  # what the layers made, or why they are missing, for the summary line
 
     def confirm(self) -> None:
         """Wait for the SHACL gate when it runs in the background; raises NotConformingError if it failed."""
@@ -70,7 +73,7 @@ class Built:
             f"{t.id} {t.accession} release {t.release}{where} {len(t.levels)} levels, {len(t.terms)} terms, "
             f"{len(t.clusters)} clusters, {len(t.memberships)} memberships, {len(t.mappings)} mappings, "
             f"{self.triples} triples"
-        )
+        ) + "".join(f"; {note}" for note in self.notes)
 
 
 @dataclass
@@ -79,6 +82,8 @@ class Run:
 
     models: dict[tuple[str, str, str | None], tuple[model.Taxonomy, source.ReleaseTables]] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, release) → where it was read, in words
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, release) → locate.KINDS entry
+    layer_records: dict[tuple[str, str], Any] = field(default_factory=dict)  # (id, layer) → that layer's records
 
 
 # --- read and model -----------------------------------------------------------------------------------------
@@ -104,6 +109,7 @@ def _model(
     log.info("%s", located.description)
     progress(spec.id, "read")
     run.sources[(spec.id, located.release)] = located.where
+    run.kinds[(spec.id, located.release)] = located.origin_kind
     tables = source.read_release(
         located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
     )
@@ -171,12 +177,16 @@ def build(
     run: Run | None = None,
     check_in_background: bool = False,
     shapes: Path | None = None,
+    integration: IntegrationSettings | None = None,
+    layers: Sequence[str] | None = None,
 ) -> Built:
     """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it.
 
     The release graph and the mappings graph are separate documents, each validated on its own, as a store
     holding only one of them would see it. With `check_in_background` the gate runs in a thread and the caller
     must `confirm()` the result before anything of it is committed. `shapes` replaces the project's shapes.
+    `layers` (default: every implemented layer) adds one document per integration layer whose sources serve the
+    taxonomy, read from `integration` (a folder, a mirror) or the cache; a missing source is noted, not fatal.
     """
     from .convert import release as convert
     from .convert import sssom
@@ -201,6 +211,11 @@ def build(
             mappings = canonical(_collect(convert.mapping_triples(taxonomy, base_iri, kg_iri), gate, stem))
             documents.append(Document(stem, mappings, iris.mappings_graph, names))
             side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
+        notes = _build_layers(
+            _LayerJob(taxonomy, iris, names, gate, integration, layers, root, fetch_settings, run, progress),
+            documents,
+            side_files,
+        )
     except BaseException:
         if gate is not None:
             gate.abandon()
@@ -212,7 +227,106 @@ def build(
         if not check_in_background:
             verdict.result()
     source = run.sources.get((taxonomy.id, taxonomy.release))
-    return Built(taxonomy, documents, len(triples), side_files, source=source, verdict=verdict)
+    return Built(taxonomy, documents, len(triples), side_files, source=source, verdict=verdict, notes=tuple(notes))
+
+
+# --- integration layers -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _LayerJob:
+    taxonomy: model.Taxonomy
+    iris: Any
+    names: Any
+    gate: _Gate | None
+    integration: IntegrationSettings | None
+    layers: Sequence[str] | None
+    root: Path | None
+    fetch_settings: fetch.Settings | None
+    run: Run
+    progress: Progress
+
+    def settings(self) -> IntegrationSettings:
+        """Sources are downloaded only when the tables were fetched too: a local export makes no request."""
+        from dataclasses import replace as replaced
+
+        from .source.integration import IntegrationSettings
+
+        kind = self.run.kinds.get((self.taxonomy.id, self.taxonomy.release), "folder")
+        given = self.integration or IntegrationSettings()
+        offline = self.fetch_settings is None or self.fetch_settings.offline
+        return replaced(given, download=kind in ("cache", "bucket") and not offline)
+
+
+def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[str, str]) -> list[str]:
+    """One document per layer with sources for this taxonomy; the notes say what each made or lacked."""
+    from .registry import sources as declared
+
+    wanted = declared.implemented_layers() if job.layers is None else tuple(job.layers)
+    notes = []
+    for layer in wanted:
+        if not declared.for_taxonomy(job.taxonomy.id, layer):
+            continue
+        job.progress(job.taxonomy.id, "link")
+        context = _layer_context(job, job.taxonomy, layer)
+        if not context.available():
+            missing = ", ".join(sorted(context.sources))
+            notes.append(f"no {layer} layer: its sources are not given or cached ({missing}; see --integration)")
+            continue
+        records = _layer_records(job, context)
+        notes.extend(_layer_document(job, context, records, documents, side_files))
+    return notes
+
+
+def _layer_context(job: _LayerJob, taxonomy: model.Taxonomy, layer: str) -> LayerContext:
+    from .model.layers import LayerContext
+    from .registry import sources as declared
+    from .source.integration import locate_sources
+
+    located = locate_sources(declared.for_taxonomy(taxonomy.id, layer), job.settings(), job.fetch_settings)
+
+    def linked(other_id: str) -> model.Taxonomy:
+        return _model(registry.get(other_id), job.root, None, job.fetch_settings, job.run, no_progress)[0]
+
+    def layer_records(other_id: str, other_layer: str) -> Any:
+        key = (other_id, other_layer)
+        if key not in job.run.layer_records:
+            other = _layer_context(job, linked(other_id), other_layer)
+            job.run.layer_records[key] = _layer_records(job, other)
+        return job.run.layer_records[key]
+
+    return LayerContext(layer, taxonomy, located, linked, layer_records)
+
+
+def _layer_records(job: _LayerJob, context: LayerContext) -> Any:
+    from .registry import plugins
+
+    model_ref, _ = plugins.LAYERS[context.layer]
+    return plugins.load(model_ref)(context)
+
+
+def _layer_document(
+    job: _LayerJob, context: LayerContext, records: Any, documents: list[Document], side_files: dict[str, str]
+) -> list[str]:
+    from .registry import plugins
+
+    _, convert_ref = plugins.LAYERS[context.layer]
+    output = plugins.load(convert_ref)(records, context, job.iris)
+    stem = f"{job.taxonomy.accession}.{context.layer}"
+    triples = canonical(_collect(output.triples, job.gate, stem))
+    if triples:
+        documents.append(Document(stem, triples, job.iris.layer_graph(context.layer), job.names))
+        side_files.update(output.side_files)
+    missing = sorted(found.source.id for found in context.sources.values() if found.path is None)
+    notes = [f"{context.layer}: {output.summary}" if output.summary else f"{context.layer}: {len(triples)} triples"]
+    if missing:
+        notes.append(
+            f"{context.layer} without {len(missing)} source(s) not given or cached ({', '.join(missing)}; "
+            "see --integration)"
+        )
+    for message in context.warnings:
+        log.warning("%s", message)
+    return notes
 
 
 def _collect(triples: Iterator[Any], gate: _Gate | None, stem: str) -> list[Any]:

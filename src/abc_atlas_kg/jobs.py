@@ -23,6 +23,7 @@ from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 if TYPE_CHECKING:
     from .model import taxonomy as model
     from .source.bucket import fetch
+    from .source.integration import IntegrationSettings
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def export(
     progress: Progress = no_progress,
     run: Run | None = None,
     shapes: Path | None = None,
+    integration: IntegrationSettings | None = None,
+    layers: Sequence[str] | None = None,
 ) -> ExportResult:
     """Build, then write files."""
     from .files import write
@@ -87,6 +90,8 @@ def export(
         run=run,
         check_in_background=True,
         shapes=shapes,
+        integration=integration,
+        layers=layers,
     )
     progress(built.taxonomy.id, "write")
     files = write_files(built, out, formats or write.formats())

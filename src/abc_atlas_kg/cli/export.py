@@ -13,7 +13,17 @@ from ..errors import FetchError
 if TYPE_CHECKING:
     from .. import jobs as jobs_module
 from .app import _Reported, _state, say
-from .params import FormatsType, TaxonomyType, _usable_out, complete_release, fetch_options, fetch_settings, iri_options
+from .params import (
+    FormatsType,
+    TaxonomyType,
+    _usable_out,
+    complete_release,
+    fetch_options,
+    fetch_settings,
+    integration_settings,
+    iri_options,
+    layer_options,
+)
 from .report import Reporter
 from .taxonomies import echo_table
 
@@ -101,6 +111,7 @@ def releases(**options: Any) -> None:
     type=click.IntRange(min=1),
     help="Taxonomies exported in parallel processes. Default: one per core, at most one per taxonomy.",
 )
+@layer_options
 @fetch_options
 def export(
     taxonomy: tuple[str, ...],
@@ -146,6 +157,7 @@ def export(
             "check": not no_validate,
             "shapes": shapes,
             "fetch_settings": fetch_settings(fetch_args),
+            **integration_settings(fetch_args),
         }
         failures = []
         for outcome in jobs_module.export_many(ids, jobs, progress=reporter, **options):

@@ -13,7 +13,16 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..store import Target
 from .app import say
-from .params import TaxonomyType, complete_release, fetch_options, fetch_settings, iri_options, resolve_taxonomy
+from .params import (
+    TaxonomyType,
+    complete_release,
+    fetch_options,
+    fetch_settings,
+    integration_settings,
+    iri_options,
+    layer_options,
+    resolve_taxonomy,
+)
 from .report import Reporter
 from .targets import store_target
 
@@ -49,6 +58,7 @@ def _check_load(items: tuple[str, ...], all_taxonomies: bool, fresh: bool, endpo
     "--fresh", is_flag=True, help="Embedded store only: empty the whole store first (fast, unlike a graph drop)."
 )
 @click.option("--no-vocabulary", is_flag=True, help="Do not (re)load the ontology and shapes graphs.")
+@layer_options
 @fetch_options
 @store_target(read_only=False, check=_check_load)
 def load_command(
@@ -75,6 +85,7 @@ def load_command(
 
     chosen = _load_items(items, all_taxonomies, source)
     settings = fetch_settings(fetch_args)
+    layers = integration_settings(fetch_args)
     started = time.perf_counter()
     names = [item for item in chosen if isinstance(item, str)]
     documents = []
@@ -90,6 +101,7 @@ def load_command(
                 fetch_settings=settings,
                 progress=reporter,
                 run=run,
+                **layers,
             )
             reporter(name, "done")
             documents += built.documents

@@ -15,7 +15,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..source.bucket import fetch
-from ..defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_IRI, DEFAULT_BASE_URL, DEFAULT_KG_IRI
+from ..defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_IRI, DEFAULT_BASE_URL, DEFAULT_KG_IRI, INTEGRATION_ENV
 from .app import _quiet
 
 
@@ -227,6 +227,49 @@ iri_options = _options(
         ),
     ]
 )
+
+
+layer_options = _options(
+    [
+        click.option(
+            "--integration",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            envvar=INTEGRATION_ENV,
+            help="Folder holding integration source files (CL components, curation tables, atlas ontologies, gene "
+            f"lookups), in any layout: files are matched by MD5. Also ${INTEGRATION_ENV}.",
+        ),
+        click.option(
+            "--integration-url",
+            metavar="URL",
+            help="A mirror of the integration sources laid out like ../shared/samples/integration, instead of "
+            "each source's pinned public URL.",
+        ),
+        click.option(
+            "--layers",
+            metavar="NAMES",
+            help="Comma-separated integration layers to build (celltypes, anatomy, genes), or 'none'. Default: "
+            "every layer whose sources are given or cached (downloaded too when the tables are fetched).",
+        ),
+    ]
+)
+"""Which integration layers to build and where their sources are: `export` and `load`."""
+
+
+def integration_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """`integration` and `layers` build arguments from the layer options (consumed from `options`)."""
+    from ..registry import sources
+    from ..source.integration import IntegrationSettings
+
+    folder, mirror, chosen = options.pop("integration"), options.pop("integration_url"), options.pop("layers")
+    layers: tuple[str, ...] | None = None
+    if chosen is not None:
+        names = [] if chosen.strip() == "none" else [n.strip() for n in chosen.split(",") if n.strip()]
+        unknown = [n for n in names if n not in sources.implemented_layers()]
+        if unknown:
+            known = ", ".join(sources.implemented_layers()) or "none implemented yet"
+            raise click.BadParameter(f"unknown layer(s) {', '.join(unknown)} (known: {known})", param_hint="--layers")
+        layers = tuple(names)
+    return {"integration": IntegrationSettings(folder=folder, mirror=mirror), "layers": layers}
 
 
 def _to_stderr(line: str) -> None:

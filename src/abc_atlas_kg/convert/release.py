@@ -112,6 +112,10 @@ class Iris:
         """The named graph of this release's mappings (also the SSSOM mapping set id); never the release graph."""
         return NamedNode(f"{self.graph.value}/mappings")
 
+    def layer_graph(self, layer: str) -> NamedNode:
+        """The named graph of one integration layer of this release (cell types, anatomy, genes)."""
+        return NamedNode(f"{self.graph.value}/{iri_segment(layer)}")
+
     @property
     def export_activity(self) -> NamedNode:
         return NamedNode(f"{self.graph.value}/export")

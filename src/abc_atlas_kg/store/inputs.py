@@ -293,7 +293,7 @@ def _self_described(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> l
     """The graphs an export's file describes: the release graph (`akg:ReleaseGraph`) or the mappings graph
     (`akg:MappingSet`) is a node of the file itself, named by the graph's own IRI."""
     query = (
-        f"SELECT DISTINCT ?g WHERE {{ VALUES ?kind {{ <{AKG}ReleaseGraph> <{AKG}MappingSet> }} "
+        f"SELECT DISTINCT ?g WHERE {{ VALUES ?kind {{ <{AKG}ReleaseGraph> <{AKG}MappingSet> <{AKG}LayerGraph> }} "
         f"?g <{RDF_TYPE}> ?kind FILTER(isIRI(?g)) }} ORDER BY ?g"
     )
     return [row[0].value for row in store.query(query, default_graph=graph)]

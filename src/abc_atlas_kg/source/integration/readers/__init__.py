@@ -1,0 +1,1 @@
+"""Readers of integration source files, one module per format; each returns plain data with row numbers."""

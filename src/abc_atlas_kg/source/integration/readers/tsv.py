@@ -1,0 +1,64 @@
+"""A strict reader of tab-separated tables (BICAN TDT curation tables, WHBO and MBAO ROBOT templates).
+
+Every row keeps its file row number so that a bad value can be reported by file, row and column. ROBOT templates
+carry a second header row of template strings (`ID`, `A rdfs:label`, ...): `skip_rows` drops such rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ....errors import InputError, Problem
+
+MAX_FIELD = 1 << 20  # one cell over 1 MiB is not a curation table
+
+
+@dataclass(frozen=True)
+class TsvTable:
+    path: Path
+    columns: tuple[str, ...]
+    rows: tuple[tuple[int, dict[str, str]], ...]  # (file row number, {column: value}); the header is row 1
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def problem(
+        self, message: str, row: int | None = None, column: str | None = None, value: str | None = None
+    ) -> Problem:
+        return Problem(str(self.path), message, row=row, column=column, value=value)
+
+
+def read(path: Path, skip_rows: int = 0, required: tuple[str, ...] = ()) -> TsvTable:
+    """All rows of a TSV as text (cells stripped of surrounding space); raises InputError on a malformed file."""
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
+            header = next(reader, None)
+            if not header:
+                raise InputError([Problem(str(path), "is empty: expected a header row")])
+            columns = tuple(cell.strip() for cell in header)
+            missing = [c for c in required if c not in columns]
+            if missing:
+                raise InputError([Problem(str(path), f"lacks the column(s) {', '.join(missing)}", row=1)])
+            rows = []
+            for number, record in enumerate(reader, start=2):
+                if number - 2 < skip_rows or not any(cell.strip() for cell in record):
+                    continue
+                if len(record) > len(columns):
+                    raise InputError(
+                        [Problem(str(path), f"has {len(record)} fields but the header has {len(columns)}", row=number)]
+                    )
+                cells = [cell.strip() for cell in record] + [""] * (len(columns) - len(record))
+                rows.append((number, dict(zip(columns, cells, strict=True))))
+    except UnicodeDecodeError as err:
+        raise InputError([Problem(str(path), f"is not UTF-8 text ({err.reason})")]) from None
+    except csv.Error as err:
+        raise InputError([Problem(str(path), f"is not a valid TSV file: {err}")]) from None
+    return TsvTable(path, columns, tuple(rows))
