@@ -118,9 +118,7 @@ def fetched(spec: registry.TaxonomySpec, release: str | None, settings: Settings
     )
 
 
-def in_folder(
-    spec: registry.TaxonomySpec, release: str | None, folder: Path, settings: Settings | None
-) -> Located:
+def in_folder(spec: registry.TaxonomySpec, release: str | None, folder: Path, settings: Settings | None) -> Located:
     """Rule 1: a local folder laid out like the bucket, with files verified where a manifest or record allows."""
     chosen = _folder_release(spec, release, folder)
     report = settings.report if settings else log.warning
