@@ -566,19 +566,6 @@ def test_mapping_statistics_and_species_shapes_reject_broken_graphs(
     assert_rejected(broken(atlas_quads[taxonomy_id], update), focus, path, message)
 
 
-@pytest.mark.parametrize(
-    ("update", "focus", "path", "message"), [c[1:] for c in CASES[::3]], ids=[c[0] for c in CASES[::3]]
-)
-def test_chunked_validation_finds_exactly_what_whole_graph_validation_finds(
-    valid_quads: list[ox.Quad], update: str, focus: str, path: str, message: str
-) -> None:
-    store = broken(valid_quads, update)
-    whole = validate(store)
-    chunked = validate(store, chunk_size=25)
-    assert not whole.conforms and not chunked.conforms
-    assert chunked.violations == whole.violations
-
-
 def pyshacl_report(quads: list[ox.Quad] | ox.Store) -> tuple[bool, str]:
     """pyshacl straight on the shapes, for the graph-level SPARQL constraint (sh:targetNode + sh:sparql).
 

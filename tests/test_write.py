@@ -93,7 +93,7 @@ def test_context_generator_follows_the_ontology(tmp_path: Path) -> None:
     ],
 )
 def test_format_by_extension(path: str, expected: ox.RdfFormat) -> None:
-    assert formats.from_path(path) == expected
+    assert formats.format_of(path).rdf_format == expected
 
 
 def test_format_table_names_and_errors() -> None:
@@ -103,7 +103,7 @@ def test_format_table_names_and_errors() -> None:
     with pytest.raises(formats.UnknownFormat, match="choose from ttl, jsonld"):
         formats.by_name("xml")
     with pytest.raises(formats.UnknownFormat, match=r"\.csv"):
-        formats.from_path("table.csv")
+        formats.format_of("table.csv")
 
 
 def test_one_prefix_converter_expands_and_compresses() -> None:

@@ -101,7 +101,7 @@ def _model(
     key = (spec.id, str(root), release)
     if key in run.models:
         return run.models[key]
-    from .model import adapters
+    from .model import normalise
     from .source import locate
 
     progress(spec.id, "locate")
@@ -114,7 +114,7 @@ def _model(
         located.root, spec.directory, located.release, located.elsewhere(spec), located.origins
     )
     progress(spec.id, "model")
-    taxonomy = adapters.builder(spec)(spec, tables)
+    taxonomy = normalise.builder(spec)(spec, tables)
     earlier = [r for r in locate.ours_in(spec, located.root) if r < located.release]
     taxonomy.previous_release = earlier[-1] if earlier else None
     if spec.id in _link_targets():  # kept only if another taxonomy may link to it: memory stays bounded

@@ -49,7 +49,7 @@ def complete_release(ctx: click.Context, _param: click.Parameter, incomplete: st
     known = registry.taxonomies().values()
     specs = [s for s in known if s.id.casefold() in named or s.accession.casefold() in named] or list(known)
     folders = [sample_root(), *([ctx.params["source"]] if ctx.params.get("source") else [])]
-    found = {r for s in specs for r in s.releases} | {
+    found = {r for s in specs for r in s.known_releases} | {
         r for s in specs for folder in folders for r in available_releases(Path(folder), s.directory)
     }
     return [CompletionItem(r) for r in sorted(found) if r.startswith(incomplete)]

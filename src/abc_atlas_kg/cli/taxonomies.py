@@ -12,7 +12,7 @@ def taxonomies() -> None:
 
     rows = [("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")]
     for spec in registry.taxonomies().values():
-        rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.releases)))
+        rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.known_releases)))
     echo_table(rows)
 
 

@@ -1,37 +1,29 @@
 """Adapters for taxonomies whose tables are not in the ABC annotation form.
 
 Every other taxonomy goes through `normalise.build`; an adapter builds the same `model.Taxonomy` from whatever
-its taxonomy publishes. There is one today: the Zeng aging mouse clusters.
+its taxonomy publishes, and is named in `registry/plugins.py` ADAPTERS. There is one today: the Zeng aging
+mouse clusters.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import replace
 
 from .. import registry
 from ..errors import InputError, Problem
 from ..registry import TaxonomySpec
 from ..source.tables import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
-from .normalise import build
 from .rows import RowReader, has_columns
 from .taxonomy import Cluster, Level, Membership, Statistic, Taxonomy, TaxonomyNode, Term, TermMapping
 
 log = logging.getLogger(__name__)
 
-Builder = Callable[[TaxonomySpec, ReleaseTables], Taxonomy]
 
 # cluster_mapping.csv: one block of rows per WMB level (supertype, subclass, class), each repeating the cluster
 MAPPING_COLUMNS = ("cluster_alias", "cluster_label", "cluster_name", "cluster_annotation_term_label")
 CLUSTER_COLUMNS = ("cluster_alias", "cluster_label")
-
-
-def builder(spec: TaxonomySpec) -> Builder:
-    if spec.adapter is None:
-        return build
-    return ADAPTERS[spec.adapter]
 
 
 def build_aging(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:
@@ -199,6 +191,3 @@ def _double(value: str) -> str | None:
 
 _XSD_DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _SPECIAL_DOUBLES = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}
-
-
-ADAPTERS: dict[str, Builder] = {"aging": build_aging}

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from ..errors import FetchError, InputError, Problem, UsageError
 from ..rdf.vocab import expand_curie
-from ..registry import TaxonomySpec
+from ..registry import TaxonomySpec, plugins
 from ..source.tables import ReleaseTables, Table
 from .rows import RowReader, has_columns
 from .taxonomy import ExternalNode, Taxonomy, TaxonomyNode, TermMapping
@@ -50,9 +50,6 @@ def shared_cluster_alias(this: Taxonomy, other: Taxonomy) -> list[TermMapping]:
         )
         for alias in sorted(mine.keys() & theirs.keys(), key=lambda a: (len(a), a))
     ]
-
-
-LINKS: dict[str, Callable[[Taxonomy, Taxonomy], list[TermMapping]]] = {"shared-cluster-alias": shared_cluster_alias}
 
 
 def abbreviation_mappings(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy) -> list[TermMapping]:
@@ -115,7 +112,12 @@ def _identifiers(table: Table, columns: tuple[str, ...], problems: list[Problem]
     return identifiers
 
 
-def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
+# --- the steps, as `registry/plugins.py` ENRICHMENT_STEPS names them: (spec, tables, taxonomy, other) -> taxonomy
+
+
+def species_from_names(
+    spec: TaxonomySpec, _tables: ReleaseTables, taxonomy: Taxonomy, _other: OtherTaxonomy
+) -> Taxonomy:
     """Give each term whose name starts with "<prefix>-" the species the registry declares for that prefix."""
     prefixes = dict(spec.species_by_name_prefix)
     if prefixes:
@@ -126,25 +128,29 @@ def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
     return taxonomy
 
 
-def _shared_alias_links(spec: TaxonomySpec, taxonomy: Taxonomy, other: OtherTaxonomy) -> list[TermMapping]:
-    found: list[TermMapping] = []
+def add_abbreviation_mappings(
+    spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy, _other: OtherTaxonomy
+) -> Taxonomy:
+    taxonomy.mappings.extend(abbreviation_mappings(spec, tables, taxonomy))
+    return taxonomy
+
+
+def add_shared_alias_links(
+    spec: TaxonomySpec, _tables: ReleaseTables, taxonomy: Taxonomy, other: OtherTaxonomy
+) -> Taxonomy:
+    """The links the registry declares (`links`), each of its kind (`plugins.LINK_KINDS`), to a linked taxonomy."""
     for link in spec.links:
         try:
             linked = other(link.other)
         except (UsageError, FetchError) as err:
             log.warning("no %s links from %s: %s", link.kind, spec.id, err)
             continue
-        found += LINKS[link.kind](taxonomy, linked)
-    return found
+        taxonomy.mappings.extend(plugins.load(plugins.LINK_KINDS[link.kind])(taxonomy, linked))
+    return taxonomy
 
 
 def run_steps(spec: TaxonomySpec, tables: ReleaseTables, taxonomy: Taxonomy, other: OtherTaxonomy) -> Taxonomy:
     """Run the enrichment steps the registry switches on for this taxonomy, each once, in the declared order."""
-    for step in spec.enrich:  # registry.ENRICHMENT_STEPS names exactly these three
-        if step == "species-from-names":
-            taxonomy = with_species_from_names(taxonomy, spec)
-        elif step == "abbreviation-mappings":
-            taxonomy.mappings.extend(abbreviation_mappings(spec, tables, taxonomy))
-        elif step == "shared-alias-links":
-            taxonomy.mappings.extend(_shared_alias_links(spec, taxonomy, other))
+    for step in spec.enrich:
+        taxonomy = plugins.load(plugins.ENRICHMENT_STEPS[step])(spec, tables, taxonomy, other)
     return taxonomy

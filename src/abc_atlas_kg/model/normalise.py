@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import InputError, Problem
-from ..registry import TaxonomySpec
+from ..registry import TaxonomySpec, plugins
 from ..source.tables import TERM, TERM_SET, ReleaseTables, Table
 from .memberships import clusters_and_memberships
 from .rows import RowReader, has_columns
 from .taxonomy import Level, Taxonomy, Term
 
 log = logging.getLogger(__name__)
+
+Builder = Callable[[TaxonomySpec, ReleaseTables], Taxonomy]
+
+
+def builder(spec: TaxonomySpec) -> Builder:
+    """What models `spec`'s tables: `build`, or the adapter the registry names (`plugins.ADAPTERS`)."""
+    if spec.adapter is None:
+        return build
+    found: Builder = plugins.load(plugins.ADAPTERS[spec.adapter])
+    return found
 
 
 def build(spec: TaxonomySpec, tables: ReleaseTables) -> Taxonomy:

@@ -6,7 +6,7 @@ the standard extension and media type; the table adds only our short names and t
 not know (`.owl`, `.jsonld`).
 
     formats.by_name("ttl").rdf_format        # RdfFormat.TURTLE
-    formats.from_path("cl.owl.gz")           # RdfFormat.RDF_XML (".gz" is stripped; see `strip_gzip`)
+    formats.format_of("cl.owl.gz").rdf_format  # RdfFormat.RDF_XML (".gz" is stripped; see `strip_gzip`)
     formats.OUTPUT                           # ["ttl", "jsonld", "nt", "nq"], the order an export writes them
 """
 
@@ -84,8 +84,3 @@ def format_of(path: str | PurePath) -> Format:
         known = ", ".join(sorted(_BY_EXTENSION))
         raise UnknownFormat(f"{PurePath(path).name}: unknown RDF file extension {suffix or '(none)'!r}; known: {known}")
     return found
-
-
-def from_path(path: str | PurePath) -> ox.RdfFormat:
-    """pyoxigraph's format for a file, by its extension (`.owl` and `.rdf` are RDF/XML, `.gz` is stripped)."""
-    return format_of(path).rdf_format

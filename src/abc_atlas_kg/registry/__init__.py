@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -21,11 +21,9 @@ from typing import Any
 
 from ..defaults import REGISTRY_ENV
 from ..errors import UsageError
+from . import plugins
 
-# Names the registry may use; the code that implements each is in adapters.py and links.py (a test keeps them equal).
-ADAPTER_NAMES = ("aging",)
-LINK_KINDS = ("shared-cluster-alias",)
-ENRICHMENT_STEPS = ("species-from-names", "abbreviation-mappings", "shared-alias-links")
+# Names the registry may use for code (adapters, link kinds, enrichment steps) are those of `plugins.py`.
 MEMBERSHIP_COUNTS = ("cluster", "other", "none")  # cluster: the leaf's own count; other: not the leaf's; none: absent
 STATISTIC_DATATYPES = ("integer", "double", "string", "colour")
 TABLE_TAGS = (
@@ -37,7 +35,8 @@ TABLE_TAGS = (
     "cluster_mapping",
     "abbreviation_term",
     "cluster_annotation_to_abbreviation_map",
-)  # must equal source.KNOWN_TABLES + KNOWN_VIEWS (a test checks it; source is not imported here to stay light)
+)  # the ABC tables (and the one view) abc-kg reads, by file tag: source/tables.py names and reads exactly these
+VIEW_TAGS = ("cluster_to_cluster_annotation_membership_pivoted",)  # those of TABLE_TAGS that live in views/
 
 
 class RegistryError(UsageError):
@@ -107,11 +106,6 @@ class TaxonomySpec:
     abbreviations: Abbreviations = field(default_factory=Abbreviations)
     release_quirks: tuple[tuple[str, ReleaseQuirks], ...] = ()
 
-    @property
-    def releases(self) -> tuple[str, ...]:
-        """Deprecated name of `known_releases`, kept for callers not yet moved to manifest discovery."""
-        return self.known_releases
-
     def directory_of(self, tag: str) -> str:
         """The ABC directory a table lives in: the taxonomy's own, unless declared otherwise."""
         return dict(self.table_directories).get(tag, self.directory)
@@ -132,16 +126,21 @@ class TaxonomySpec:
 
 # --- loading and checking ---------------------------------------------------------------------------------------
 
-TOP_KEYS = (
-    "abbreviations", "accession", "adapter", "directory", "enrich", "facets", "known_releases", "links", "maps_onto",
-    "membership_counts", "optional_tables", "release", "required_tables", "species", "species_by_name_prefix",
-    "statistics", "table_directories", "term_label_pattern", "title",
-)  # fmt: skip
-REQUIRED_KEYS = ("accession", "title", "species", "directory")
-RELEASE_KEYS = ("facets", "membership_counts", "note", "omitted_term_sets", "term_label_pattern")
-LINK_KEYS = ("kind", "with")
-STATISTIC_KEYS = ("datatype", "property")
-ABBREVIATION_KEYS = ("identifier_columns", "map", "predicate", "terms")
+
+def toml_keys(cls: type, renamed: dict[str, str] | None = None, skipped: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The keys a TOML table of `cls` may hold: its fields (some under another name in TOML), sorted."""
+    renamed = renamed or {}
+    return tuple(sorted(renamed.get(f.name, f.name) for f in fields(cls) if f.name not in skipped))
+
+
+TOP_KEYS = toml_keys(TaxonomySpec, {"release_quirks": "release"}, skipped=("id",))
+REQUIRED_KEYS = tuple(
+    f.name for f in fields(TaxonomySpec) if f.name != "id" and f.default is MISSING and f.default_factory is MISSING
+)
+RELEASE_KEYS = toml_keys(ReleaseQuirks)
+LINK_KEYS = toml_keys(Link, {"other": "with"})
+STATISTIC_KEYS = toml_keys(StatisticColumn, skipped=("column",))  # the column is the key of its table
+ABBREVIATION_KEYS = toml_keys(Abbreviations)
 
 
 class _Checker:
@@ -205,24 +204,12 @@ def _spec(origin: str, key: str, entry: Any) -> TaxonomySpec:
             raise check.fail(required, "is required")
     adapter = entry.get("adapter")
     if adapter is not None:
-        check.one_of("adapter", adapter, ADAPTER_NAMES)
-    directories = check.table("table_directories", entry.get("table_directories", {}))
-    for tag, directory in directories.items():
-        check.one_of("table_directories", tag, TABLE_TAGS)
-        check.text(f"table_directories.{tag}", directory)
+        check.one_of("adapter", adapter, tuple(plugins.ADAPTERS))
+    directories = _table_directories(check, entry.get("table_directories", {}))
     prefixes = check.table("species_by_name_prefix", entry.get("species_by_name_prefix", {}))
     for prefix, species in prefixes.items():
         check.taxon(f"species_by_name_prefix.{prefix}", check.text(f"species_by_name_prefix.{prefix}", species))
-    enrich = tuple(
-        check.one_of("enrich", step, ENRICHMENT_STEPS) for step in check.texts("enrich", entry.get("enrich", []))
-    )
-    links = _links(check, entry.get("links", []))
-    if "species-from-names" in enrich and not prefixes:
-        raise check.fail("enrich", "step 'species-from-names' needs species_by_name_prefix")
-    if "shared-alias-links" in enrich and not links:
-        raise check.fail("enrich", "step 'shared-alias-links' needs links")
-    if links and "shared-alias-links" not in enrich:
-        raise check.fail("links", "are declared but the enrichment step 'shared-alias-links' is not in enrich")
+    enrich, links = _enrichment(check, entry, bool(prefixes))
     spec = TaxonomySpec(
         id=key,
         accession=check.text("accession", entry["accession"]),
@@ -254,6 +241,28 @@ def _spec(origin: str, key: str, entry: Any) -> TaxonomySpec:
     return spec
 
 
+def _table_directories(check: _Checker, value: Any) -> dict[str, str]:
+    directories = check.table("table_directories", value)
+    for tag, directory in directories.items():
+        check.one_of("table_directories", tag, TABLE_TAGS)
+        check.text(f"table_directories.{tag}", directory)
+    return directories
+
+
+def _enrichment(check: _Checker, entry: dict[str, Any], has_prefixes: bool) -> tuple[tuple[str, ...], tuple[Link, ...]]:
+    """The enrichment steps and the links, each step with what it needs."""
+    steps = tuple(plugins.ENRICHMENT_STEPS)
+    enrich = tuple(check.one_of("enrich", step, steps) for step in check.texts("enrich", entry.get("enrich", [])))
+    links = _links(check, entry.get("links", []))
+    if "species-from-names" in enrich and not has_prefixes:
+        raise check.fail("enrich", "step 'species-from-names' needs species_by_name_prefix")
+    if "shared-alias-links" in enrich and not links:
+        raise check.fail("enrich", "step 'shared-alias-links' needs links")
+    if links and "shared-alias-links" not in enrich:
+        raise check.fail("links", "are declared but the enrichment step 'shared-alias-links' is not in enrich")
+    return enrich, links
+
+
 def _links(check: _Checker, value: Any) -> tuple[Link, ...]:
     if not isinstance(value, list):
         raise check.fail("links", f"expected a list of tables, got {value!r}")
@@ -262,7 +271,10 @@ def _links(check: _Checker, value: Any) -> tuple[Link, ...]:
         link = check.table("links", link)
         check.keys(link, LINK_KEYS, "links.")
         found.append(
-            Link(check.one_of("links.kind", link.get("kind"), LINK_KINDS), check.text("links.with", link.get("with")))
+            Link(
+                check.one_of("links.kind", link.get("kind"), tuple(plugins.LINK_KINDS)),
+                check.text("links.with", link.get("with")),
+            )
         )
     return tuple(found)
 

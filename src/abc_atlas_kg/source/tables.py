@@ -19,19 +19,23 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import InputError, Problem, UsageError
+from ..registry import TABLE_TAGS, VIEW_TAGS
 
-TERM_SET = "cluster_annotation_term_set"
-TERM = "cluster_annotation_term"
-CLUSTER = "cluster"
-MEMBERSHIP = "cluster_to_cluster_annotation_membership"
-PIVOTED = "cluster_to_cluster_annotation_membership_pivoted"
-CLUSTER_MAPPING = "cluster_mapping"  # Zeng aging: aging clusters -> WMB terms
-ABBREVIATION = "abbreviation_term"  # HMBA-BG: abbreviations -> CL, UBERON, DHBA, Ensembl ids
-ABBREVIATION_MAP = "cluster_annotation_to_abbreviation_map"
+# The file tags, named: the registry holds the one list (it validates required_tables and the like against it).
+(
+    TERM_SET,
+    TERM,
+    CLUSTER,
+    MEMBERSHIP,
+    PIVOTED,
+    CLUSTER_MAPPING,  # Zeng aging: aging clusters -> WMB terms
+    ABBREVIATION,  # HMBA-BG: abbreviations -> CL, UBERON, DHBA, Ensembl ids
+    ABBREVIATION_MAP,
+) = TABLE_TAGS
 
 # Only these tables are read: a release directory can also hold cell-level files of millions of rows.
-KNOWN_TABLES = (TERM_SET, TERM, CLUSTER, MEMBERSHIP, CLUSTER_MAPPING, ABBREVIATION, ABBREVIATION_MAP)
-KNOWN_VIEWS = (PIVOTED,)
+KNOWN_VIEWS = VIEW_TAGS
+KNOWN_TABLES = tuple(tag for tag in TABLE_TAGS if tag not in KNOWN_VIEWS)
 
 # The columns the model reads from the large tables; the others are checked by the scan but never kept in memory.
 USED_COLUMNS: dict[str, tuple[str, ...]] = {

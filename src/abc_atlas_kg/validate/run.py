@@ -204,16 +204,14 @@ def validate(
     triples: Iterable[ox.Triple | ox.Quad] | ox.Store,
     shapes: Path | str | rdflib.Graph | ShapesGraph | None = None,
     engine: str = "sparql",
-    chunk_size: int | None = None,
 ) -> Report:
     """Validate triples (graph names dropped) against the shapes (default: the project's shapes/ folder).
 
     engine="sparql" (default) compiles the shapes to SPARQL run by Oxigraph, refusing with UnsupportedShape any
     construct it cannot compile; engine="pyshacl" is the reference: plain pyshacl over an rdflib graph, for any
-    shapes. Both report the same set of results (see tests/test_validator.py). `chunk_size` is accepted and
-    ignored: validation is no longer chunked, each focus node is validated once over the whole graph.
+    shapes. Both report the same set of results (see tests/test_validator.py). Each focus node is validated once,
+    over the whole graph.
     """
-    del chunk_size
     if engine == "sparql":
         plan = compiled(shapes)
         return _report(_from_result(r) for r in run(plan, load(triples, plan.predicates)))

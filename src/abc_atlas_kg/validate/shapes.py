@@ -41,12 +41,6 @@ class ShapesGraph:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
         return cls(store)
 
-    @classmethod
-    def from_ntriples(cls, data: bytes) -> ShapesGraph:
-        store = ox.Store()
-        store.bulk_load(input=data, format=ox.RdfFormat.N_TRIPLES)
-        return cls(store)
-
     def objects(self, subject: Term, predicate: str) -> list[Term]:
         if isinstance(subject, ox.Literal):
             return []

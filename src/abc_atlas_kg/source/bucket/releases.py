@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def hints(spec: registry.TaxonomySpec) -> tuple[str, ...]:
-    """The registry's offline hints about a taxonomy's releases (`known_releases`, formerly `releases`)."""
-    return tuple(getattr(spec, "known_releases", None) or getattr(spec, "releases", None) or ())
+    """The registry's offline hints about a taxonomy's releases (`known_releases`)."""
+    return spec.known_releases
 
 
 def ours(spec: registry.TaxonomySpec, versions: Iterable[str]) -> list[str]:
