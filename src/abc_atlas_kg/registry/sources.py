@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -49,7 +49,7 @@ class Source:
 
 
 KEYS = tuple(f.name for f in fields(Source))
-REQUIRED = ("id", "title", "layers", "reader", "taxonomies", "path", "url", "md5", "size", "version", "licence")
+REQUIRED = tuple(f.name for f in fields(Source) if f.default is MISSING)
 
 
 def _fail(index: int, key: str, message: str) -> RegistryError:
@@ -65,6 +65,12 @@ def _source(index: int, entry: Any) -> Source:
     for key in REQUIRED:
         if key not in entry:
             raise _fail(index, key, "is required")
+    _check_types(index, entry)
+    _check_values(index, entry)
+    return Source(**{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
+
+
+def _check_types(index: int, entry: dict[str, Any]) -> None:
     for key in ("id", "title", "reader", "path", "url", "md5", "version", "licence", "archive_md5", "member"):
         if key in entry and (not isinstance(entry[key], str) or not entry[key]):
             raise _fail(index, key, f"expected a non-empty string, got {entry[key]!r}")
@@ -74,8 +80,6 @@ def _source(index: int, entry: Any) -> Source:
     for key in ("size", "archive_size"):
         if key in entry and (not isinstance(entry[key], int) or entry[key] <= 0):
             raise _fail(index, key, f"expected a positive integer, got {entry[key]!r}")
-    _check_values(index, entry)
-    return Source(**{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
 
 
 def _check_values(index: int, entry: dict[str, Any]) -> None:

@@ -197,12 +197,7 @@ class EmbeddedStore:
 
     def _swap(self, graph: ox.NamedNode, staged: Staged) -> None:
         old = [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
-        gone = [t for t in old if t not in staged]
-        # Blank nodes never match across loads, and deleting most of a graph triple by triple costs more than
-        # dropping it: then the graph is dropped and inserted whole (still in the one transaction below).
-        whole = len(gone) > len(old) // 2 or any(has_blank(t) for t in gone)
-        held = set(old)
-        new = list(staged.triples()) if whole else [t for t in staged.triples() if t not in held]
+        whole, gone, new = _difference(old, staged)
         if not (gone or new):
             return
         g = str(graph)
@@ -242,6 +237,19 @@ class EmbeddedStore:
                     self.store.flush()
             del self.store
         self._release()
+
+
+def _difference(old: list[ox.Triple], staged: Staged) -> tuple[bool, list[ox.Triple], list[ox.Triple]]:
+    """Whether to replace the graph whole, the triples to delete and the triples to insert.
+
+    Blank nodes never match across loads, and deleting most of a graph triple by triple costs more than dropping
+    it: then the graph is dropped and inserted whole (still in the one transaction of the caller).
+    """
+    gone = [t for t in old if t not in staged]
+    whole = len(gone) > len(old) // 2 or any(has_blank(t) for t in gone)
+    held = set(old)
+    new = list(staged.triples()) if whole else [t for t in staged.triples() if t not in held]
+    return whole, gone, new
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> str:
