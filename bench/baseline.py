@@ -12,7 +12,7 @@ from pathlib import Path
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from abc_atlas_kg import build as pipeline
+from abc_atlas_kg.build import load_taxonomy
 from abc_atlas_kg.convert import release as convert
 from abc_atlas_kg.rdf.vocab import DEFAULT_BASE_IRI
 from abc_atlas_kg.resources import ontology_dir
@@ -20,7 +20,7 @@ from abc_atlas_kg.validate.run import shapes_graph, to_rdflib_term
 
 
 def build_graph(taxonomy_id: str, root: Path) -> tuple[rdflib.Graph, rdflib.URIRef, str]:
-    taxonomy = pipeline.load_taxonomy(taxonomy_id, root)
+    taxonomy = load_taxonomy(taxonomy_id, root)
     graph = rdflib.Graph()
     for t in convert.triples(taxonomy, DEFAULT_BASE_IRI):
         graph.add((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object)))

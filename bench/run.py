@@ -190,10 +190,10 @@ def main() -> None:
         if kind == "floor":
             print(json.dumps(floor(Path(rest[0]), Path(rest[1]))))
         elif kind == "baseline":
-            from abc_atlas_kg import build as pipeline
+            from abc_atlas_kg.build import present_taxonomies
 
             root, out = Path(rest[0]), Path(rest[1])
-            ids = pipeline.present_taxonomies(root) if rest[2] == "ALL" else [rest[2]]
+            ids = present_taxonomies(root) if rest[2] == "ALL" else [rest[2]]
             baseline_export(root, out, ids)
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="abc-kg-bench-"))

@@ -28,9 +28,9 @@ from conftest import (
     select,
 )
 
-from abc_atlas_kg import build as pipeline
 from abc_atlas_kg import cli as cli_module
 from abc_atlas_kg import errors, jobs
+from abc_atlas_kg.build import BuildOptions, build, present_taxonomies
 from abc_atlas_kg.files import write
 from abc_atlas_kg.source import tables as source
 
@@ -394,7 +394,7 @@ def test_piped_export_prints_paths_on_stdout_and_one_summary_line_per_taxonomy(t
     paths = [Path(line) for line in result.stdout.splitlines()]
     assert paths and all(p.is_file() and p.is_relative_to(tmp_path / "out") for p in paths)
     summaries = result.stderr.splitlines()
-    assert len(summaries) == len(pipeline.present_taxonomies(source)), result.stderr
+    assert len(summaries) == len(present_taxonomies(source)), result.stderr
     assert all(f" from the folder {source}: " in line and line.endswith(" triples") for line in summaries)
 
 
@@ -411,7 +411,7 @@ def test_export_all_with_one_failing_taxonomy_reports_it_and_lists_the_others(tm
     assert "error: WHB-taxonomy:" in result.stderr
     written = sorted(p for p in (tmp_path / "out").rglob("*") if p.is_file() and not p.name.startswith("."))
     assert sorted(Path(line) for line in result.stdout.splitlines()) == written
-    assert {p.relative_to(tmp_path / "out").parts[0] for p in written} == set(pipeline.present_taxonomies(ATLAS)) - {
+    assert {p.relative_to(tmp_path / "out").parts[0] for p in written} == set(present_taxonomies(ATLAS)) - {
         "WHB-taxonomy"
     }
 
@@ -423,7 +423,7 @@ def test_the_worst_failure_decides_the_exit_code() -> None:
         jobs.Outcome("B", error=errors.FetchError("unreachable")),
         jobs.Outcome("C", error=errors.NotConformingError("no")),
     ]
-    assert jobs.ExportFailures(failures).exit_code == errors.ExitCode.FETCH_FAILED
+    assert errors.ExportFailures(failures).exit_code == errors.ExitCode.FETCH_FAILED
 
 
 def test_export_all_reads_and_models_each_release_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -443,7 +443,7 @@ def test_export_all_reads_and_models_each_release_once(tmp_path: Path, monkeypat
 
 
 def test_build_writes_nothing_and_export_writes_what_it_built(tmp_path: Path) -> None:
-    built = pipeline.build("WMB-taxonomy", root=COMPLETE)
+    built = build("WMB-taxonomy", BuildOptions(source=COMPLETE))
     assert built.taxonomy.release == "20231215" and built.triples == len(built.documents[0].triples)
     assert not list(tmp_path.iterdir())
     files = jobs.write_files(built, tmp_path, ["nt"])

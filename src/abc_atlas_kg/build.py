@@ -16,21 +16,19 @@ imported only when they run, so a caller can show progress before paying for the
 
 from __future__ import annotations
 
-import itertools
 import logging
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import registry
-from .errors import InputError, NotConformingError, Problem
+from .errors import InputError, Problem
 from .rdf.document import Document, canonical
 from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from .source import tables as source
+from .validate.gate import Gate
 
 if TYPE_CHECKING:
     from .model import taxonomy as model
@@ -164,42 +162,55 @@ def present_taxonomies(root: Path | None = None) -> list[str]:
 # --- build --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """Every option of one build, in one frozen object: what `abc-kg export` and `load` take, and the API too.
+
+    Where the tables are (`source`, `release`, `fetch`), how IRIs are minted (`base_iri`, `kg_iri`), the SHACL
+    gate (`validate`, `shapes`) and the integration layers (`integration`, `layers`).
+    """
+
+    source: Path | None = None  # a folder laid out like the ABC bucket; None: the bundled sample, else fetched
+    release: str | None = None  # None: the newest the source holds (or the bucket offers)
+    base_iri: str = DEFAULT_BASE_IRI  # taxonomies, cell sets and levels
+    kg_iri: str = DEFAULT_KG_IRI  # abc-kg's own namespace: releases, graphs, leaf clusters, mappings
+    validate: bool = True  # the SHACL gate: a release that does not conform raises NotConformingError
+    shapes: Path | None = None  # shapes for the gate instead of the project's (a Turtle file or a folder)
+    fetch: Settings | None = None  # fetching from the bucket; None: the defaults (which honour the environment)
+    integration: IntegrationSettings | None = None  # where integration sources are (a folder, a mirror)
+    layers: tuple[str, ...] | None = None  # None: every implemented layer whose sources are given or cached
+
+
 def build(
     taxonomy_id: str,
+    options: BuildOptions | None = None,
     *,
-    root: Path | None = None,
-    release: str | None = None,
-    base_iri: str = DEFAULT_BASE_IRI,
-    kg_iri: str = DEFAULT_KG_IRI,
-    check: bool = True,
-    fetch_settings: Settings | None = None,
     progress: Progress = no_progress,
     run: Run | None = None,
     check_in_background: bool = False,
-    shapes: Path | None = None,
-    integration: IntegrationSettings | None = None,
-    layers: Sequence[str] | None = None,
 ) -> Built:
     """source → model → convert → validate; writes nothing. Raises NotConformingError if the shapes reject it.
 
     The release graph and the mappings graph are separate documents, each validated on its own, as a store
     holding only one of them would see it. With `check_in_background` the gate runs in a thread and the caller
-    must `confirm()` the result before anything of it is committed. `shapes` replaces the project's shapes.
-    `layers` (default: every implemented layer) adds one document per integration layer whose sources serve the
-    taxonomy, read from `integration` (a folder, a mirror) or the cache; a missing source is noted, not fatal.
+    must `confirm()` the result before anything of it is committed. The layers (`options.layers`, default: every
+    implemented layer) add one document each when sources serve the taxonomy, read from `options.integration` or
+    the cache; a missing source is noted, not fatal.
     """
     from .convert import release as convert
     from .convert import sssom
     from .rdf import prefixes
 
+    options = options or BuildOptions()
+    base_iri, kg_iri = options.base_iri, options.kg_iri
     run = run if run is not None else Run()
-    taxonomy = load_taxonomy(taxonomy_id, root, release, fetch_settings, run, progress)
+    taxonomy = load_taxonomy(taxonomy_id, options.source, options.release, options.fetch, run, progress)
     if not taxonomy.terms:
         raise InputError([Problem(f"{taxonomy.id} release {taxonomy.release}", "the taxonomy has no terms")])
     progress(taxonomy.id, "convert")
     iris = convert.iris_of(taxonomy, base_iri, kg_iri)
     names = prefixes.for_export(taxonomy.accession, base_iri, kg_iri)
-    gate = _Gate(taxonomy, shapes) if check else None
+    gate = Gate(taxonomy, options.shapes) if options.validate else None
     try:
         stem = taxonomy.accession
         triples = canonical(_collect(convert.triples(taxonomy, base_iri, kg_iri), gate, stem))
@@ -212,7 +223,7 @@ def build(
             documents.append(Document(stem, mappings, iris.mappings_graph, names))
             side_files[f"{taxonomy.accession}.sssom.tsv"] = sssom.sssom_tsv(taxonomy, base_iri, kg_iri)
         notes = _build_layers(
-            _LayerJob(taxonomy, iris, names, gate, integration, layers, root, fetch_settings, run, progress),
+            _LayerJob(taxonomy, iris, names, gate, options, run, progress),
             documents,
             side_files,
         )
@@ -238,13 +249,18 @@ class _LayerJob:
     taxonomy: model.Taxonomy
     iris: Any
     names: Any
-    gate: _Gate | None
-    integration: IntegrationSettings | None
-    layers: Sequence[str] | None
-    root: Path | None
-    fetch_settings: Settings | None
+    gate: Gate | None
+    options: BuildOptions
     run: Run
     progress: Progress
+
+    @property
+    def root(self) -> Path | None:
+        return self.options.source
+
+    @property
+    def fetch_settings(self) -> Settings | None:
+        return self.options.fetch
 
     def settings(self) -> IntegrationSettings:
         """Sources are downloaded only when the tables were fetched too: a local export makes no request."""
@@ -253,7 +269,7 @@ class _LayerJob:
         from .source.integration import IntegrationSettings
 
         kind = self.run.kinds.get((self.taxonomy.id, self.taxonomy.release), "folder")
-        given = self.integration or IntegrationSettings()
+        given = self.options.integration or IntegrationSettings()
         offline = self.fetch_settings is None or self.fetch_settings.offline
         return replaced(given, download=kind in ("cache", "bucket") and not offline)
 
@@ -262,7 +278,7 @@ def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[st
     """One document per layer with sources for this taxonomy; the notes say what each made or lacked."""
     from .registry import sources as declared
 
-    wanted = declared.implemented_layers() if job.layers is None else tuple(job.layers)
+    wanted = declared.implemented_layers() if job.options.layers is None else tuple(job.options.layers)
     notes = []
     for layer in wanted:
         if not declared.for_taxonomy(job.taxonomy.id, layer):
@@ -329,82 +345,6 @@ def _layer_document(
     return notes
 
 
-def _collect(triples: Iterator[Any], gate: _Gate | None, stem: str) -> list[Any]:
+def _collect(triples: Iterator[Any], gate: Gate | None, stem: str) -> list[Any]:
     """The converted triples as a list, handed to the gate (if any) batch by batch as they are made."""
     return list(triples) if gate is None else gate.feed(stem, triples)
-
-
-class _Abandoned(Exception):
-    """The build stopped before the gate saw all of a document; its verdict is never read."""
-
-
-_END = None  # after a document's last batch
-GATE_BATCH = 20_000  # triples handed to the gate at a time
-
-
-class _Gate:
-    """The SHACL gate in a daemon thread, fed while the triples are converted.
-
-    Oxigraph loads and queries without holding the GIL, so validation overlaps conversion (and, in `export`, the
-    file writers) on a second core. Each document is validated on its own, as a store holding only it would see
-    it. The verdict is a Future: NotConformingError if a document fails.
-    """
-
-    def __init__(self, taxonomy: model.Taxonomy, shapes: Path | None = None):
-        self.verdict: Future[None] = Future()
-        self._shapes = shapes
-        self._documents: queue.SimpleQueue[tuple[str, queue.SimpleQueue[Any]] | None] = queue.SimpleQueue()
-        thread = threading.Thread(target=self._run, args=(taxonomy,), name=f"shacl-gate-{taxonomy.id}", daemon=True)
-        thread.start()
-
-    def feed(self, stem: str, triples: Iterator[Any]) -> list[Any]:
-        batches: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._documents.put((stem, batches))
-        collected: list[Any] = []
-        try:
-            while batch := list(itertools.islice(triples, GATE_BATCH)):
-                collected.extend(batch)
-                batches.put(batch)
-        except BaseException:
-            batches.put(_Abandoned())
-            raise
-        batches.put(_END)
-        return collected
-
-    def close(self) -> Future[None]:
-        self._documents.put(None)
-        return self.verdict
-
-    def abandon(self) -> None:
-        """Let the thread end when the build failed before `close`."""
-        self._documents.put(None)
-
-    def _run(self, taxonomy: model.Taxonomy) -> None:
-        try:
-            while (document := self._documents.get()) is not None:
-                stem, batches = document
-                _check(taxonomy, stem, _received(batches), self._shapes)
-        except BaseException as err:  # handed to whoever confirms the build
-            self.verdict.set_exception(err)
-        else:
-            self.verdict.set_result(None)
-
-
-def _received(batches: queue.SimpleQueue[Any]) -> Iterator[Any]:
-    while (batch := batches.get()) is not _END:
-        if isinstance(batch, _Abandoned):
-            raise batch
-        yield from batch
-
-
-def _check(taxonomy: model.Taxonomy, stem: str, triples: Iterable[Any], shapes: Path | None = None) -> None:
-    """The SHACL gate, one graph at a time."""
-    from .validate import run as validate
-
-    report = validate.validate(triples, shapes)
-    if not report.conforms:
-        raise NotConformingError(
-            f"{taxonomy.id} release {taxonomy.release} ({stem}) does not conform to the SHACL shapes "
-            f"({len(report.violations)} result(s)); nothing was written:\n{report.text()}"
-        )
-    log.info("SHACL: %s conforms", stem)

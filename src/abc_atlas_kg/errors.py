@@ -6,8 +6,10 @@ for a curator to fix the input without reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -96,3 +98,20 @@ class OutputError(AbcKgError):
     """An output folder cannot be written (read-only, full, locked by another export); the previous files stay."""
 
     exit_code = ExitCode.INVALID_INPUT
+
+
+class ExportFailures(AbcKgError):
+    """Some taxonomies of an `export --all` failed; the others were written. Exit code: the worst of them.
+
+    `failures` are the outcomes of the failed ones (each with `taxonomy_id` and `error`).
+    """
+
+    def __init__(self, failures: Sequence[Any]):
+        self.failures = list(failures)
+        worst = max(int(f.error.exit_code) for f in self.failures if f.error is not None)
+        self.exit_code = ExitCode(worst)
+        names = ", ".join(f.taxonomy_id for f in self.failures)
+        super().__init__(f"{len(self.failures)} taxonomy export(s) failed: {names}")
+
+    def __reduce__(self) -> tuple[type, tuple[list[Any]]]:
+        return (ExportFailures, (self.failures,))

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .build import Built, Progress, Run, build, no_progress
-from .errors import AbcKgError, ExitCode, OutputError
-from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
+from .build import BuildOptions, Built, Progress, Run, build, no_progress
+from .errors import AbcKgError, OutputError
 
 if TYPE_CHECKING:
     from .model import taxonomy as model
-    from .source.bucket.settings import Settings
-    from .source.integration import IntegrationSettings
+    from .store import LoadSummary, Target
 
 
 @dataclass(frozen=True)
@@ -60,39 +58,17 @@ def write_files(built: Built, out: Path, formats: Sequence[str]) -> list[Path]:
 
 def export(
     taxonomy_id: str,
-    root: Path | None = None,
+    options: BuildOptions | None = None,
     out: Path = Path("output"),
     formats: Sequence[str] | None = None,
-    base_iri: str = DEFAULT_BASE_IRI,
-    release: str | None = None,
-    check: bool = True,
-    fetch_settings: Settings | None = None,
     *,
-    kg_iri: str = DEFAULT_KG_IRI,
     progress: Progress = no_progress,
     run: Run | None = None,
-    shapes: Path | None = None,
-    integration: IntegrationSettings | None = None,
-    layers: Sequence[str] | None = None,
 ) -> ExportResult:
-    """Build, then write files."""
+    """Build, then write files under `out/<taxonomy>/<release>/` (all formats by default)."""
     from .files import write
 
-    built = build(
-        taxonomy_id,
-        root=root,
-        release=release,
-        base_iri=base_iri,
-        kg_iri=kg_iri,
-        check=check,
-        fetch_settings=fetch_settings,
-        progress=progress,
-        run=run,
-        check_in_background=True,
-        shapes=shapes,
-        integration=integration,
-        layers=layers,
-    )
+    built = build(taxonomy_id, options, progress=progress, run=run, check_in_background=True)
     progress(built.taxonomy.id, "write")
     files = write_files(built, out, formats or write.formats())
     progress(built.taxonomy.id, "done")
@@ -110,20 +86,6 @@ class Outcome:
     summary: str = ""
     files: tuple[Path, ...] = ()
     error: AbcKgError | None = None
-
-
-class ExportFailures(AbcKgError):
-    """Some taxonomies of an `export --all` failed; the others were written. Exit code: the worst of them."""
-
-    def __init__(self, failures: list[Outcome]):
-        self.failures = failures
-        worst = max(int(f.error.exit_code) for f in failures if f.error is not None)
-        self.exit_code = ExitCode(worst)
-        names = ", ".join(f.taxonomy_id for f in failures)
-        super().__init__(f"{len(failures)} taxonomy export(s) failed: {names}")
-
-    def __reduce__(self) -> tuple[type, tuple[list[Outcome]]]:
-        return (ExportFailures, (self.failures,))
 
 
 _worker_run: Run | None = None
@@ -144,41 +106,54 @@ def _queue_progress(taxonomy_id: str, stage: str) -> None:
         _worker_queue.put((taxonomy_id, stage))
 
 
-def _export_one(taxonomy_id: str, run: Run | None, progress: Progress, options: dict[str, Any]) -> Outcome:
+@dataclass(frozen=True)
+class _Export:
+    """What every taxonomy of one `export_many` shares; it travels to the worker processes."""
+
+    options: BuildOptions | None
+    out: Path
+    formats: Sequence[str] | None
+
+
+def _export_one(taxonomy_id: str, run: Run | None, progress: Progress, job: _Export) -> Outcome:
     """Export one taxonomy; an abc-kg error becomes an Outcome so that the others still run."""
     try:
-        result = export(taxonomy_id, run=run, progress=progress, **options)
+        result = export(taxonomy_id, job.options, job.out, job.formats, run=run, progress=progress)
     except AbcKgError as err:
         progress(taxonomy_id, "done")
         return Outcome(taxonomy_id, error=err)
     return Outcome(taxonomy_id, result.summary(), tuple(result.files))
 
 
-def _export_in_worker(taxonomy_id: str, options: dict[str, Any]) -> Outcome:
+def _export_in_worker(taxonomy_id: str, job: _Export) -> Outcome:
     """Runs in a worker process; only the summary and the paths travel back, not the whole model."""
-    return _export_one(taxonomy_id, _worker_run, _queue_progress, options)
+    return _export_one(taxonomy_id, _worker_run, _queue_progress, job)
 
 
 def export_many(
-    taxonomy_ids: list[str], jobs: int | None = None, progress: Progress = no_progress, **options: Any
+    taxonomy_ids: list[str],
+    options: BuildOptions | None = None,
+    out: Path = Path("output"),
+    formats: Sequence[str] | None = None,
+    jobs: int | None = None,
+    progress: Progress = no_progress,
 ) -> Iterator[Outcome]:
     """Export several taxonomies, in parallel processes when asked or when there are cores to spare.
 
     Yields one Outcome per taxonomy as each finishes (in the order asked when sequential). Each export stays atomic
     on its own; a failed one does not stop the others. On Ctrl-C the workers are stopped at once.
     """
+    job = _Export(options, out, formats)
     jobs = max(1, min(len(taxonomy_ids), jobs or os.cpu_count() or 1))
     if jobs == 1:
         run = Run()
         for taxonomy_id in taxonomy_ids:
-            yield _export_one(taxonomy_id, run, progress, options)
+            yield _export_one(taxonomy_id, run, progress, job)
         return
-    yield from _export_parallel(taxonomy_ids, jobs, progress, options)
+    yield from _export_parallel(taxonomy_ids, jobs, progress, job)
 
 
-def _export_parallel(
-    taxonomy_ids: list[str], jobs: int, progress: Progress, options: dict[str, Any]
-) -> Iterator[Outcome]:
+def _export_parallel(taxonomy_ids: list[str], jobs: int, progress: Progress, job: _Export) -> Iterator[Outcome]:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no forked copies of locks or of a progress thread
@@ -190,7 +165,7 @@ def _export_parallel(
         initargs=(queue, logging.getLogger().getEffectiveLevel()),
     )
     try:
-        pending: set[Future[Outcome]] = {pool.submit(_export_in_worker, t, options) for t in taxonomy_ids}
+        pending: set[Future[Outcome]] = {pool.submit(_export_in_worker, t, job) for t in taxonomy_ids}
         while pending:
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             _drain(queue, progress)
@@ -214,6 +189,36 @@ def _drain(queue: Any, progress: Progress) -> None:
         except queues.Empty:
             return
         progress(taxonomy_id, stage)
+
+
+# --- sink: stores -----------------------------------------------------------------------------------------------
+
+
+def build_many(
+    taxonomy_ids: Sequence[str], options: BuildOptions | None = None, progress: Progress = no_progress
+) -> Iterator[Built]:
+    """Build several taxonomies in turn, in this process, sharing one `Run` (a linked taxonomy is modelled once)."""
+    run = Run()
+    for taxonomy_id in taxonomy_ids:
+        built = build(taxonomy_id, options, progress=progress, run=run)
+        progress(taxonomy_id, "done")
+        yield built
+
+
+def load_many(
+    target: Target,
+    taxonomy_ids: Sequence[str],
+    options: BuildOptions | None = None,
+    files: Sequence[Path] = (),
+    graph: str | None = None,
+    vocabulary: bool = True,
+    progress: Progress = no_progress,
+) -> LoadSummary:
+    """Build the taxonomies, then load their documents and the RDF `files` into `target`, one named graph each."""
+    from . import store
+
+    documents = [document for built in build_many(taxonomy_ids, options, progress) for document in built.documents]
+    return store.load(target, documents=documents, files=files, graph=graph, vocabulary=vocabulary)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

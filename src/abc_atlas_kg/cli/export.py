@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import FetchError
+from ..errors import ExportFailures, FetchError
 
 if TYPE_CHECKING:
     from .. import jobs as jobs_module
@@ -17,10 +17,10 @@ from .params import (
     FormatsType,
     TaxonomyType,
     _usable_out,
+    build_options,
     complete_release,
     fetch_options,
     fetch_settings,
-    integration_settings,
     iri_options,
     layer_options,
 )
@@ -142,26 +142,15 @@ def export(
     if shapes is not None and not no_validate:
         _compile_shapes(shapes)
     with Reporter("export", len(ids) or 1) as reporter:
-        from .. import build as pipeline  # after the progress display is up: the stages take a moment to import
-        from .. import jobs as jobs_module
+        from .. import jobs as jobs_module  # after the progress display is up: the stages take a moment to import
+        from ..build import present_taxonomies
 
-        ids = ids or pipeline.present_taxonomies(source)
+        ids = ids or present_taxonomies(source)
         if reporter.progress is not None:
             reporter.progress.update(reporter.overall, total=len(ids))
-        options = {
-            "root": source,
-            "out": out,
-            "formats": formats,
-            "base_iri": base_iri,
-            "kg_iri": kg_iri,
-            "release": release,
-            "check": not no_validate,
-            "shapes": shapes,
-            "fetch_settings": fetch_settings(fetch_args),
-            **integration_settings(fetch_args),
-        }
+        options = build_options(fetch_args, source, release, base_iri, kg_iri, not no_validate, shapes)
         failures = []
-        for outcome in jobs_module.export_many(ids, jobs, progress=reporter, **options):
+        for outcome in jobs_module.export_many(ids, options, out, formats, jobs, progress=reporter):
             for path in outcome.files:
                 reporter.data(str(path))
             if outcome.error is None:
@@ -192,7 +181,5 @@ def _raise_failures(failures: list[jobs_module.Outcome]) -> None:
     """One failure keeps its own error (already shown); several become one error with the worst exit code."""
     if not failures:
         return
-    from .. import jobs as jobs_module
-
-    worst = jobs_module.ExportFailures(failures)
+    worst = ExportFailures(failures)
     raise _Reported(worst.exit_code, str(worst))

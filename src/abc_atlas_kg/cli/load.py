@@ -15,10 +15,9 @@ if TYPE_CHECKING:
 from .app import say
 from .params import (
     TaxonomyType,
+    build_options,
     complete_release,
     fetch_options,
-    fetch_settings,
-    integration_settings,
     iri_options,
     layer_options,
     resolve_taxonomy,
@@ -80,31 +79,15 @@ def load_command(
     Re-loading replaces each graph, so loading twice never duplicates. The ontology and the SHACL shapes go to
     their own graphs. A summary (graphs, triples counted by the store, time) goes to stderr.
     """
-    from .. import build as pipeline
+    from .. import jobs
     from .. import store as kgstore
 
     chosen = _load_items(items, all_taxonomies, source)
-    settings = fetch_settings(fetch_args)
-    layers = integration_settings(fetch_args)
+    options = build_options(fetch_args, source, release, base_iri, kg_iri)
     started = time.perf_counter()
     names = [item for item in chosen if isinstance(item, str)]
-    documents = []
     with Reporter("build", len(names) or 1) as reporter:
-        run = pipeline.Run()
-        for name in names:
-            built = pipeline.build(
-                name,
-                root=source,
-                release=release,
-                base_iri=base_iri,
-                kg_iri=kg_iri,
-                fetch_settings=settings,
-                progress=reporter,
-                run=run,
-                **layers,
-            )
-            reporter(name, "done")
-            documents += built.documents
+        documents = [document for built in jobs.build_many(names, options, reporter) for document in built.documents]
     built_in = time.perf_counter() - started
     if fresh and isinstance(target, kgstore.EmbeddedStore):
         target.clear()
@@ -116,7 +99,7 @@ def load_command(
 
 def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | None) -> list[str | Path]:
     """Files as paths, everything else as taxonomy ids (checked now, before anything is written)."""
-    from .. import build as pipeline
+    from ..build import present_taxonomies
     from ..resources import sample_root
     from ..store import RDF_FILE_SUFFIXES
 
@@ -130,7 +113,7 @@ def _load_items(items: tuple[str, ...], all_taxonomies: bool, source: Path | Non
         else:
             chosen.append(resolve_taxonomy(item))
     if all_taxonomies:
-        present = pipeline.present_taxonomies(source if source is not None else sample_root())
+        present = present_taxonomies(source if source is not None else sample_root())
         if not present:
             raise UsageError(f"no known taxonomy has a release under {source or sample_root()}/metadata")
         chosen += [t for t in present if t not in chosen]

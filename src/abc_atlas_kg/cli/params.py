@@ -14,6 +14,7 @@ from click.shell_completion import CompletionItem
 from ..errors import UsageError
 
 if TYPE_CHECKING:
+    from ..build import BuildOptions
     from ..source.bucket.settings import Settings
 from ..defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_IRI, DEFAULT_BASE_URL, DEFAULT_KG_IRI, INTEGRATION_ENV
 from .app import _quiet
@@ -270,6 +271,30 @@ def integration_settings(options: dict[str, Any]) -> dict[str, Any]:
             raise click.BadParameter(f"unknown layer(s) {', '.join(unknown)} (known: {known})", param_hint="--layers")
         layers = tuple(names)
     return {"integration": IntegrationSettings(folder=folder, mirror=mirror), "layers": layers}
+
+
+def build_options(
+    options: dict[str, Any],
+    source: Path | None,
+    release: str | None,
+    base_iri: str,
+    kg_iri: str,
+    validate: bool = True,
+    shapes: Path | None = None,
+) -> BuildOptions:
+    """The one BuildOptions of a command, with the fetch and layer options (consumed from `options`)."""
+    from ..build import BuildOptions
+
+    return BuildOptions(
+        source=source,
+        release=release,
+        base_iri=base_iri,
+        kg_iri=kg_iri,
+        validate=validate,
+        shapes=shapes,
+        fetch=fetch_settings(options),
+        **integration_settings(options),
+    )
 
 
 def _to_stderr(line: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -33,12 +32,13 @@ def validate_files(files: tuple[Path, ...], engine: str, shapes: Path | None) ->
     Exit 0 only if all conform; 3 if any file does not conform, else 1 if any file cannot be parsed. RDF/XML
     that declares DTD entities is refused unread (their expansion is unbounded).
     """
+    from ..store.inputs import read_rdf
     from ..validate import run as validate
 
     unparsable = not_conforming = 0
     for path in files:
         try:
-            quads = _read_rdf(path)
+            quads = read_rdf(path)
         except (ValueError, SyntaxError, OSError, AbcKgError) as err:
             click.echo(f"{path}: cannot be parsed: {err}", err=True)
             unparsable += 1
@@ -56,18 +56,3 @@ def validate_files(files: tuple[Path, ...], engine: str, shapes: Path | None) ->
         sys.exit(int(ExitCode.NOT_CONFORMING))
     if unparsable:
         sys.exit(int(ExitCode.INVALID_INPUT))
-
-
-def _read_rdf(path: Path) -> list[Any]:
-    """Every quad of an RDF file, by its extension (gzip allowed), with RDF/XML entity declarations refused."""
-    import gzip
-
-    import pyoxigraph as ox
-
-    from ..store.inputs import check_xml_prolog, rdf_format
-
-    fmt, gzipped = rdf_format(path)
-    if fmt == ox.RdfFormat.RDF_XML:
-        check_xml_prolog(path, gzipped)
-    with gzip.open(path, "rb") if gzipped else path.open("rb") as data:
-        return list(ox.parse(data, format=fmt))

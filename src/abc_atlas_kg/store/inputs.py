@@ -91,6 +91,15 @@ def check_xml_prolog(path: Path, gzipped: bool) -> None:
         raise InputError([Problem(str(path), f"no root element in the first {PROLOG_LIMIT} bytes of RDF/XML")])
 
 
+def read_rdf(path: Path) -> list[ox.Quad]:
+    """Every quad of an RDF file, by its extension (gzip allowed), with RDF/XML entity declarations refused."""
+    fmt, gzipped = rdf_format(path)
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_xml_prolog(path, gzipped)
+    with gzip.open(path, "rb") if gzipped else path.open("rb") as data:
+        return list(ox.parse(data, format=fmt))
+
+
 def _root_element(text: str) -> int | None:
     """Offset of the first element start tag, past the XML declaration, comments and the DOCTYPE."""
     i = 0
