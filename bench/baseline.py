@@ -14,7 +14,7 @@ from pyshacl import validate as shacl_validate
 
 from abc_atlas_kg.build import load_taxonomy
 from abc_atlas_kg.convert import release as convert
-from abc_atlas_kg.rdf.vocab import DEFAULT_BASE_IRI
+from abc_atlas_kg.defaults import DEFAULT_BASE_IRI
 from abc_atlas_kg.resources import ontology_dir
 from abc_atlas_kg.validate.run import shapes_graph, to_rdflib_term
 

@@ -37,6 +37,7 @@ from .errors import (
     StoreError,
     UsageError,
 )
+from .rdf.formats import serialized
 from .source.bucket.settings import Settings as FetchSettings
 from .source.integration import IntegrationSettings
 
@@ -102,7 +103,7 @@ class Built(BuiltRelease):
         """The same quads as an rdflib `Dataset` (made on request: rdflib is slow on big graphs)."""
         import rdflib
 
-        data = ox.serialize(self.quads(), format=ox.RdfFormat.N_QUADS)
+        data = serialized(self.quads(), ox.RdfFormat.N_QUADS)
         return rdflib.Dataset().parse(data=data, format="nquads")
 
     @property
@@ -152,7 +153,7 @@ class Built(BuiltRelease):
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
             return pandas.DataFrame([[_value(s[n]) for n in names] for s in answer], columns=names)
-        return [t if isinstance(t, ox.Triple) else t.triple for t in answer]  # type: ignore[union-attr]
+        return list(answer)
 
 
 def _frame(records: Sequence[Any], kind: str) -> pandas.DataFrame:

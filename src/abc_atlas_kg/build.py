@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import registry
+from .defaults import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from .errors import InputError, Problem
 from .rdf.document import Document, canonical
-from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from .source import tables as source
 from .validate.gate import Gate
 

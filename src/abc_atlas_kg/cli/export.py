@@ -61,7 +61,7 @@ def releases(**options: Any) -> None:
     settings = fetch_settings(options)
     table = release_table(settings)
     say(f"{len(table.rows)} taxonomy release(s) in {table.where}")
-    rows = [("taxonomy", "directory", "version", "manifests", "cached")]
+    rows: list[tuple[str, ...]] = [("taxonomy", "directory", "version", "manifests", "cached")]
     rows += [(r.taxonomy, r.directory, r.version, ",".join(r.manifests), "yes" if r.cached else "") for r in table.rows]
     echo_table(rows)
     if not table.live and not settings.offline:

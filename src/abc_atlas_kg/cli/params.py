@@ -16,11 +16,15 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..build import BuildOptions
     from ..source.bucket.settings import Settings
+
+    ParamType = click.ParamType[Any, Any]  # generic in click's types (8.2 and later), not at run time in 8.1
+else:
+    ParamType = click.ParamType
 from ..defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_IRI, DEFAULT_BASE_URL, DEFAULT_KG_IRI, INTEGRATION_ENV
 from .app import _quiet
 
 
-class TaxonomyType(click.ParamType):
+class TaxonomyType(ParamType):
     """A registry id or accession, case-insensitive; a near miss gets a suggestion. Converts to the registry id."""
 
     name = "taxonomy"
@@ -71,7 +75,7 @@ def resolve_taxonomy(name: str) -> str:
     raise UsageError(f"unknown taxonomy {name!r}{hint} (known: {', '.join(sorted(known))})")
 
 
-class FormatsType(click.ParamType):
+class FormatsType(ParamType):
     """Comma-separated output format names, checked against the writers."""
 
     name = "formats"
@@ -95,7 +99,7 @@ class FormatsType(click.ParamType):
         return [CompletionItem(prefix + n) for n in write.formats() if n.startswith(tail)]
 
 
-class IriBaseType(click.ParamType):
+class IriBaseType(ParamType):
     """An absolute http(s) IRI ending in / or #: the base that names are appended to."""
 
     name = "iri"
@@ -114,7 +118,7 @@ class IriBaseType(click.ParamType):
         return text
 
 
-class QueryNameType(click.ParamType):
+class QueryNameType(ParamType):
     """A named query (completed from the shipped queries) or SPARQL text, passed through unchanged."""
 
     name = "query"

@@ -10,7 +10,9 @@ def taxonomies() -> None:
     """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
     from .. import registry
 
-    rows = [("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")]
+    rows: list[tuple[str, ...]] = [
+        ("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")
+    ]
     for spec in registry.taxonomies().values():
         rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.known_releases)))
     echo_table(rows)

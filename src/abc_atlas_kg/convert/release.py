@@ -26,11 +26,9 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .. import __version__
+from ..defaults import ABC_BUCKET_URL, DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from ..model.taxonomy import Cluster, ExternalNode, Level, Taxonomy, TaxonomyNode, Term, TermMapping
 from ..rdf.vocab import (
-    ABC_BUCKET_URL,
-    DEFAULT_BASE_IRI,
-    DEFAULT_KG_IRI,
     LOCAL_FILE_IRI,
     REFERENCE_KINDS,
     AkgTerm,

@@ -11,8 +11,9 @@ import csv
 import io
 import json
 
+from ..defaults import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from ..model.taxonomy import ExternalNode, Taxonomy, TaxonomyNode, TermMapping
-from ..rdf.vocab import CURIE_PREFIXES, DEFAULT_BASE_IRI, DEFAULT_KG_IRI, SEMAPV, SKOS
+from ..rdf.vocab import CURIE_PREFIXES, SEMAPV, SKOS
 from .release import iri_segment, iris_of
 
 # What abc-kg asserts about its mapping sets: the same licence as the vocabulary.

@@ -17,10 +17,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from itertools import groupby
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -30,6 +30,7 @@ from ..rdf import formats as rdf_formats
 from ..rdf.context import render
 from ..rdf.document import Document
 from ..rdf.prefixes import VOCABULARIES, Prefixes
+from ..rdf.terms import Node
 from ..rdf.vocab import RDF_TYPE, XSD
 from ..resources import ontology_dir
 
@@ -60,7 +61,7 @@ def register(name: str) -> Callable[[WriteFn], WriteFn]:
 class _LineStream:
     """A binary sink for pyoxigraph that hands whole lines to `emit`, so that bytes edits never split a line."""
 
-    def __init__(self, emit: Callable[[bytes], None]):
+    def __init__(self, emit: Callable[[bytes], object]):
         self._emit = emit
         self._carry = b""
 
@@ -83,6 +84,8 @@ class _LineStream:
 
 class _Token(bytes):
     """A prefix name with its colon, as bytes (for a substring test), and as a regex that checks it stands alone."""
+
+    pattern: re.Pattern[bytes]
 
     def __new__(cls, name: str) -> _Token:
         token = super().__new__(cls, name.encode() + b":")
@@ -121,7 +124,7 @@ class _TurtleShaper:
         for name, token in list(self.unused.items()):
             # A fast substring test first; the exact one (the name not the tail of a longer one, like CL: in PCL:)
             # only when it hits.
-            if token in piece and token.search(piece):
+            if piece.find(token) != -1 and token.search(piece):
                 del self.unused[name]
         self.out.write(piece)
 
@@ -134,7 +137,7 @@ def write_turtle(
     prefixes = (prefixes or VOCABULARIES).sorted()
     with tempfile.SpooledTemporaryFile(max_size=64 << 20) as body:
         shaper = _TurtleShaper(body, prefixes)
-        ox.serialize(triples, shaper.stream, ox.RdfFormat.TURTLE, prefixes=dict(prefixes))
+        ox.serialize(triples, cast(IO[bytes], shaper.stream), ox.RdfFormat.TURTLE, prefixes=dict(prefixes))
         shaper.stream.close()
         used = [name for name in prefixes if name not in shaper.unused]
         out.write("".join(f"@prefix {name}: <{prefixes[name]}> .\n" for name in used).encode("utf-8"))
@@ -181,13 +184,14 @@ def write_nquads(
     """
     suffix = f" {graph} .\n".encode()
     stream = _LineStream(lambda piece: out.write(piece.replace(b" .\n", suffix)))
-    ox.serialize(triples, stream, ox.RdfFormat.N_TRIPLES)
+    ox.serialize(triples, cast(IO[bytes], stream), ox.RdfFormat.N_TRIPLES)
     stream.close()
 
 
 @cache
 def jsonld_context() -> dict[str, Any]:
-    return json.loads((ontology_dir() / "context.jsonld").read_text(encoding="utf-8"))
+    context: dict[str, Any] = json.loads((ontology_dir() / "context.jsonld").read_text(encoding="utf-8"))
+    return context
 
 
 _MAX_SAFE_INTEGER = 2**53  # JSON numbers above this lose digits in JavaScript (jsonld.js)
@@ -244,11 +248,13 @@ class _Compactor:
     def curie(self, iri: str) -> str:
         return self.prefixes.compress(iri)
 
-    def entry(self, predicate: str, value: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str, Any]:
+    def entry(self, predicate: str, value: Node) -> tuple[str, Any]:
         if isinstance(value, ox.NamedNode | ox.BlankNode):
             node_id = value.value if isinstance(value, ox.NamedNode) else f"_:{value.value}"
             term = self.terms.get((predicate, "@id"))
             return (term, node_id) if term else (self.curie(predicate), {"@id": node_id})
+        if isinstance(value, ox.Triple):
+            raise TypeError(f"a quoted triple (RDF-star) has no JSON-LD form here: {value}")
         if value.language:
             return self.curie(predicate), {"@value": value.value, "@language": value.language}
         datatype = value.datatype.value
@@ -334,6 +340,10 @@ def formats() -> list[str]:
     return [name for name in rdf_formats.OUTPUT if name in WRITERS]
 
 
+def _write(writer: Writer, document: Document, out: IO[bytes]) -> None:
+    writer.write(document.triples, document.graph, out, document.turtle_prefixes())
+
+
 def write_all(
     documents: Sequence[Document],
     folder: Path,
@@ -360,10 +370,7 @@ def write_all(
                 for document in documents:
                     for name in names:
                         writer = WRITERS[name]
-                        fileset.stage(
-                            f"{document.stem}{writer.extension}",
-                            lambda out, w=writer, d=document: w.write(d.triples, d.graph, out, d.turtle_prefixes()),
-                        )
+                        fileset.stage(f"{document.stem}{writer.extension}", partial(_write, writer, document))
                 for file_name, content in (extra or {}).items():
                     fileset.stage(file_name, content)
                 if before_commit is not None:

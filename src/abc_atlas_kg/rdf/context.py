@@ -67,7 +67,7 @@ _OPAQUE_LOCAL = re.compile(r"[A-Z]+_\d+")  # OBO ids: the label names the term b
 def _term_name(iri: str, label: str | None) -> str:
     local = re.split(r"[/#]", iri)[-1]
     if _OPAQUE_LOCAL.fullmatch(local) and label:
-        words = re.findall(r"[A-Za-z0-9]+", label)
+        words: list[str] = re.findall(r"[A-Za-z0-9]+", label)
         return words[0].lower() + "".join(w[:1].upper() + w[1:] for w in words[1:])
     return local
 

@@ -12,6 +12,7 @@ not know (`.owl`, `.jsonld`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -84,3 +85,10 @@ def format_of(path: str | PurePath) -> Format:
         known = ", ".join(sorted(_BY_EXTENSION))
         raise UnknownFormat(f"{PurePath(path).name}: unknown RDF file extension {suffix or '(none)'!r}; known: {known}")
     return found
+
+
+def serialized(items: Iterable[ox.Triple] | Iterable[ox.Quad], rdf_format: ox.RdfFormat) -> bytes:
+    """pyoxigraph's serialisation as bytes (`ox.serialize` without an output returns them; its type says maybe)."""
+    data = ox.serialize(items, format=rdf_format)
+    assert data is not None
+    return data

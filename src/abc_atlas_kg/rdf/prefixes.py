@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from ..defaults import DEFAULT_KG_IRI
+from ..defaults import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 from . import vocab
 
 # A Turtle PN_PREFIX restricted to ASCII: what a prefix name may be.
@@ -47,7 +47,7 @@ class Prefixes(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Prefixes({self._map!r})"
 
-    def __or__(self, other: Mapping[str, str]) -> Prefixes:  # type: ignore[override]
+    def __or__(self, other: Mapping[str, str]) -> Prefixes:
         return Prefixes({**self._map, **other}, self._case_insensitive)
 
     def expand(self, curie: str) -> str | None:
@@ -75,7 +75,7 @@ VOCABULARIES = Prefixes(vocab.PREFIXES)
 CURIES = Prefixes(vocab.CURIE_PREFIXES, case_insensitive=True)
 
 
-def for_export(accession: str, base_iri: str = vocab.DEFAULT_BASE_IRI, kg_iri: str = DEFAULT_KG_IRI) -> Prefixes:
+def for_export(accession: str, base_iri: str = DEFAULT_BASE_IRI, kg_iri: str = DEFAULT_KG_IRI) -> Prefixes:
     """Every prefix an export's Turtle may use: vocabularies, table CURIEs, and the export's data namespaces.
 
     The data namespaces (the IRI rules are in docs/rdf-model.md): `taxonomy:` the BICAN base,

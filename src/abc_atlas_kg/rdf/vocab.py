@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from ..defaults import ABC_BUCKET_URL, DEFAULT_BASE_IRI, DEFAULT_KG_IRI  # noqa: F401 - the IRI rules live here
-
 AKG = "https://w3id.org/abc-atlas-kg/vocab/"
 OBO = "http://purl.obolibrary.org/obo/"  # OBO PURLs are http, not https
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -67,7 +67,8 @@ def _source(index: int, entry: Any) -> Source:
             raise _fail(index, key, "is required")
     _check_types(index, entry)
     _check_values(index, entry)
-    return Source(**{k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
+    return Source(**values)
 
 
 def _check_types(index: int, entry: dict[str, Any]) -> None:

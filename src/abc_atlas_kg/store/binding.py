@@ -15,12 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-import pyoxigraph as ox
-
 from ..errors import UsageError
+from ..rdf.terms import Term
 from ..rdf.vocab import PREFIXES
-
-Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,17 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
 from ..defaults import STORE_ENV
 from ..errors import StoreError, UsageError
 from ..fileio import atomic_write
+from ..rdf.formats import serialized
+from ..rdf.terms import Term
 from . import results
-from .binding import Sparql, Term, bind
+from .binding import Sparql, bind
 from .inputs import Staged, has_blank, rdf_format
 
 log = logging.getLogger(__name__)
@@ -184,7 +187,9 @@ class EmbeddedStore:
             if source is not None:  # checked and parsed once already: now at the bulk loader's native speed
                 fmt, gzipped = rdf_format(source)
                 with gzip.open(source, "rb") if gzipped else source.open("rb") as handle:
-                    self.store.bulk_load(handle, fmt, base_iri=source.resolve().as_uri(), to_graph=graph)
+                    self.store.bulk_load(
+                        cast(IO[bytes], handle), fmt, base_iri=source.resolve().as_uri(), to_graph=graph
+                    )
             else:
                 self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in staged.triples())
             self.store.flush()
@@ -253,4 +258,4 @@ def _difference(old: list[ox.Triple], staged: Staged) -> tuple[bool, list[ox.Tri
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> str:
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return serialized(triples, ox.RdfFormat.N_TRIPLES).decode("utf-8")

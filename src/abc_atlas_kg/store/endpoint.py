@@ -22,8 +22,9 @@ from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from ..defaults import PASSWORD_ENV, TOKEN_ENV, USER_ENV
 from ..errors import StoreError, UsageError
+from ..rdf.terms import Term, term
 from . import results
-from .binding import Sparql, Term, bind
+from .binding import Sparql, bind
 from .inputs import Staged
 
 SHOWN_SERVER_TEXT = 300
@@ -265,7 +266,7 @@ class GraphStoreEndpoint:
     def graphs(self) -> list[str]:
         result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert isinstance(result, results.Solutions)
-        return sorted(row[0].value for row in result.rows if row[0] is not None)
+        return sorted(term(row[0]).value for row in result.rows if row[0] is not None)
 
     # --- reading ---------------------------------------------------------------------------------------------
 

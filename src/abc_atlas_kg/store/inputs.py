@@ -22,11 +22,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Protocol, cast
 
 import pyoxigraph as ox
 
 from ..errors import InputError, Problem, UsageError
+from ..rdf.terms import solutions, term
 from ..rdf.vocab import AKG, OWL, RDF_TYPE
 
 QUAD_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
@@ -47,9 +48,12 @@ PROLOG_LIMIT = 1 << 20  # bytes of RDF/XML read looking for the root element (DT
 class DocumentLike(Protocol):
     """`Document`: the store does not import the writer, it only needs these three attributes."""
 
-    stem: str
-    triples: Sequence[ox.Triple]
-    graph: ox.NamedNode
+    @property
+    def stem(self) -> str: ...
+    @property
+    def triples(self) -> Sequence[ox.Triple]: ...
+    @property
+    def graph(self) -> ox.NamedNode: ...
 
 
 def rdf_format(path: Path) -> tuple[ox.RdfFormat, bool]:
@@ -97,7 +101,7 @@ def read_rdf(path: Path) -> list[ox.Quad]:
     if fmt == ox.RdfFormat.RDF_XML:
         check_xml_prolog(path, gzipped)
     with gzip.open(path, "rb") if gzipped else path.open("rb") as data:
-        return list(ox.parse(data, format=fmt))
+        return [q for q in ox.parse(cast(IO[bytes], data), format=fmt)]
 
 
 def _root_element(text: str) -> int | None:
@@ -213,7 +217,7 @@ class Stager:
                 continue
             found = True
             default = isinstance(graph, ox.DefaultGraph)
-            target = (self.graph or self._derive(scratch, path)) if default else graph.value
+            target = (self.graph or self._derive(scratch, path)) if isinstance(graph, ox.DefaultGraph) else graph.value
             added = self._add(target, str(path), _stream(scratch, graph), _test(scratch, graph))
             if added and default and rdf_format(path)[0] not in QUAD_FORMATS.values():
                 self.staged[target].files.append(path)
@@ -294,7 +298,7 @@ def _scratch_error(err: OSError) -> Exception:
 
 
 def _single(store: ox.Store, query: str, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
-    rows = {r[0].value for r in store.query(query, default_graph=graph) if r[0] is not None}
+    rows = {term(r[0]).value for r in solutions(store.query(query, default_graph=graph)) if r[0] is not None}
     return rows.pop() if len(rows) == 1 else None
 
 
@@ -305,7 +309,7 @@ def _self_described(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> l
         f"SELECT DISTINCT ?g WHERE {{ VALUES ?kind {{ <{AKG}ReleaseGraph> <{AKG}MappingSet> <{AKG}LayerGraph> }} "
         f"?g <{RDF_TYPE}> ?kind FILTER(isIRI(?g)) }} ORDER BY ?g"
     )
-    return [row[0].value for row in store.query(query, default_graph=graph)]
+    return [term(row[0]).value for row in solutions(store.query(query, default_graph=graph)) if row[0] is not None]
 
 
 def _ontology_iri(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> str | None:

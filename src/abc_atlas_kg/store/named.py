@@ -24,6 +24,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from ..errors import UsageError
+from ..rdf.terms import solutions
 from ..rdf.vocab import XSD
 
 PARAM_KINDS = ("literal", "iri", "integer")
@@ -124,7 +125,7 @@ def _check_regex(query: NamedQuery, terms: Mapping[str, ox.NamedNode | ox.Litera
     if pattern is None or "REGEX" not in query.text.upper():
         return
     check = 'SELECT ?p (REGEX("", ?p, "i") AS ?ok) {}'
-    rows = list(ox.Store().query(check, substitutions={ox.Variable("p"): pattern}))
+    rows = list(solutions(ox.Store().query(check, substitutions={ox.Variable("p"): pattern})))
     if not rows or rows[0]["ok"] is None:
         raise UsageError(f"parameter pattern: {pattern.value!r} is not a valid regular expression")
 

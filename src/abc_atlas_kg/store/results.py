@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..errors import StoreError
+from ..rdf.formats import serialized
 from ..rdf.vocab import PREFIXES, XSD
 
 Cell = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
@@ -138,7 +139,7 @@ def render(result: Result, fmt: str = "table", style: Style | None = None) -> st
     if isinstance(result, Boolean):
         return ("true" if result.value else "false") + "\n"
     if isinstance(result, Graph):
-        return ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        return serialized(result.triples, ox.RdfFormat.N_TRIPLES).decode("utf-8")
     if fmt == "table":
         return _table(result.variables, [[text(c, style) for c in row] for row in result.rows])
     plain = Style(full_iris=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -13,9 +13,9 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from ..errors import UsageError
+from ..rdf.terms import Term, term
 from ..resources import ontology_dir, shapes_dir
 from . import results
-from .binding import Term
 from .embedded import EmbeddedStore, default_store_dir
 from .endpoint import Credentials, GraphStoreEndpoint
 from .inputs import DocumentLike, Staged, Stager
@@ -33,7 +33,7 @@ class Target(Protocol):
     def replace(self, staged: Staged) -> None: ...
     def scratch_dir(self) -> Path: ...
     def graphs(self) -> list[str]: ...
-    def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> results.Result: ...
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> results.Result: ...
     def close(self) -> None: ...
 
 
@@ -117,7 +117,9 @@ def count_triples(target: Target, graphs: Sequence[str]) -> dict[str, int]:
     """Triples per named graph, as the store counts them (never assumed from what was sent)."""
     result = target.query(TRIPLES_COUNT)
     assert isinstance(result, results.Solutions)
-    counts = {row[0].value: int(row[1].value) for row in result.rows if row[0] is not None and row[1] is not None}
+    counts = {
+        term(row[0]).value: int(term(row[1]).value) for row in result.rows if row[0] is not None and row[1] is not None
+    }
     return {g: counts.get(g, 0) for g in graphs}
 
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..rdf.terms import Term
 from .constraints import CONDITIONS, COUNTS, DESCRIPTIVE, VALUE_TYPE, cardinality_query
 from .shapes import (
     RDF,
     RDFS,
     SH,
     ShapesGraph,
-    Term,
     UnsupportedShape,
     declared_prefixes,
     is_true,

@@ -13,7 +13,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .shapes import RDF, RDFS, SH, XSD, ShapesGraph, Term, UnsupportedShape, nt
+from ..rdf.terms import Term
+from .shapes import RDF, RDFS, SH, XSD, ShapesGraph, UnsupportedShape, nt
 
 NUMERIC = {
     "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",

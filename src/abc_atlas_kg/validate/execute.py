@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
+from ..rdf.formats import serialized
+from ..rdf.terms import Node, Term, solutions, term
 from .compile import Check, Plan
-from .shapes import SH, SUBCLASS_OF, ShapesGraph, Term, path_name, shape_label
+from .shapes import SH, SUBCLASS_OF, ShapesGraph, path_name, shape_label
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,7 +47,7 @@ def load(triples: Iterable[ox.Triple | ox.Quad] | ox.Store, predicates: frozense
         plain = (t for t in plain if t.predicate in wanted)
     store = ox.Store()
     while batch := list(itertools.islice(plain, LOAD_BATCH)):  # bounded bytes: never the whole graph as text
-        store.bulk_load(input=ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(input=serialized(batch, ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
     return store
 
 
@@ -128,7 +130,7 @@ class _Reported:
 def _results(g: ShapesGraph, check: Check, data: ox.Store, flat: bool) -> Iterator[Result]:
     reported = _Reported.of(g, check)
     seen = set()
-    for solution in data.query(flatten(check.query) if flat else check.query):
+    for solution in solutions(data.query(flatten(check.query) if flat else check.query)):
         focus, result_path, value, bindings = _solution(check, reported, solution)
         key = (focus, result_path, value)
         if key in seen:
@@ -182,17 +184,22 @@ _WITH_VALUE = {
 
 def _bound(solution: ox.QuerySolution, name: str) -> Term | None:
     try:
-        return solution[name]
+        found: Node | None = solution[name]
     except (KeyError, IndexError):
         return None
+    return None if found is None else term(found)
 
 
 def _format(message: str, bindings: dict[str, Term]) -> str:
     """pyshacl's message templates: {?var} and {$var} become the bound value's string."""
     for name, value in bindings.items():
-        message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m, v=value: v.value, message)
-        message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m, v=value: v.value, message)
+        message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", _replacement(value.value), message)
     return message
+
+
+def _replacement(text: str) -> Callable[[re.Match[str]], str]:
+    """The value itself, never read as a template (a backslash in it stays a backslash)."""
+    return lambda _match: text
 
 
 def _generic_message(check: Check, g: ShapesGraph) -> str:

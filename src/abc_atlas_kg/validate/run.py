@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from ..rdf.terms import Node, Term, subject
 from ..rdf.vocab import XSD
 from ..resources import shapes_dir
 from .compile import Plan, compile_shapes
@@ -130,7 +131,9 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
             found = iris[term] = rdflib.URIRef(term.value)
         return found
 
-    def convert(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    def convert(term: Node) -> rdflib.term.Node:
+        if isinstance(term, ox.Triple):
+            raise TypeError(f"a quoted triple (RDF-star) cannot be validated: {term}")
         if isinstance(term, ox.NamedNode):
             return iri(term)
         if isinstance(term, ox.Literal) and not term.language and term.datatype.value != XSD_STRING:
@@ -141,7 +144,7 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def to_ox_term(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def to_ox_term(term: rdflib.term.Node | None) -> Term:
     import rdflib
 
     if isinstance(term, rdflib.URIRef):
@@ -159,7 +162,7 @@ def to_ox_term(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Liter
 def ox_shapes(shapes: rdflib.Graph) -> ShapesGraph:
     """The same shapes in a pyoxigraph store, blank node ids kept (pyshacl reports the shapes' own ids)."""
     store = ox.Store()
-    store.bulk_extend(ox.Quad(to_ox_term(s), to_ox_term(p), to_ox_term(o)) for s, p, o in shapes)
+    store.bulk_extend(ox.Quad(subject(to_ox_term(s)), ox.NamedNode(str(p)), to_ox_term(o)) for s, p, o in shapes)
     return ShapesGraph(store)
 
 
@@ -267,8 +270,9 @@ def _violations(results: rdflib.Graph, shapes: ShapesGraph) -> list[Violation]:
             continue
         value = results.value(result, SH.value)
         shape = to_ox_term(results.value(result, SH.sourceShape))
-        path = results.value(result, SH.resultPath)
-        if path is not None and not isinstance(path, rdflib.URIRef):
+        result_path = results.value(result, SH.resultPath)
+        path = None if result_path is None else str(result_path)
+        if result_path is not None and not isinstance(result_path, rdflib.URIRef):
             path = path_name(shapes, shapes.value(shape, SH_IRI + "path"))
         messages = sorted({str(m) for m in results.objects(result, SH.resultMessage)})
         component = str(results.value(result, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
@@ -279,7 +283,7 @@ def _violations(results: rdflib.Graph, shapes: ShapesGraph) -> list[Violation]:
         found.append(
             Violation(
                 focus=_node_name(to_ox_term(results.value(result, SH.focusNode))),
-                path=None if path is None else str(path),
+                path=path,
                 message=" / ".join(messages) or "does not conform",
                 value=None if value is None else str(value),
                 severity=str(results.value(result, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1],

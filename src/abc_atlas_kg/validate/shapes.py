@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..rdf.terms import Term, subject, term
+
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SUBCLASS_OF = RDFS + "subClassOf"
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 class UnsupportedShape(ValueError):
@@ -41,20 +41,20 @@ class ShapesGraph:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
         return cls(store)
 
-    def objects(self, subject: Term, predicate: str) -> list[Term]:
-        if isinstance(subject, ox.Literal):
+    def objects(self, node: Term, predicate: str) -> list[Term]:
+        if isinstance(node, ox.Literal):
             return []
-        return [q.object for q in self.store.quads_for_pattern(subject, ox.NamedNode(predicate), None, None)]
+        return [term(q.object) for q in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)]
 
-    def value(self, subject: Term, predicate: str) -> Term | None:
-        found = self.objects(subject, predicate)
+    def value(self, node: Term, predicate: str) -> Term | None:
+        found = self.objects(node, predicate)
         return found[0] if found else None
 
     def subjects(self, predicate: str, obj: Term | None = None) -> list[Term]:
-        return [q.subject for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), obj, None)]
+        return [term(q.subject) for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), obj, None)]
 
-    def predicates(self, subject: Term) -> set[str]:
-        return {q.predicate.value for q in self.store.quads_for_pattern(subject, None, None, None)}
+    def predicates(self, node: Term) -> set[str]:
+        return {q.predicate.value for q in self.store.quads_for_pattern(subject(node), None, None, None)}
 
     def items(self, head: Term) -> list[Term]:
         """The members of an RDF list."""

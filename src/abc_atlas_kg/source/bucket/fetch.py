@@ -210,6 +210,7 @@ def _one(wanted: _Wanted, settings: Settings, client: Client, record: Record, ma
         if wanted.required:
             raise FetchError(f"manifest {version} lists no {path}; {wanted.spec.id} {wanted.release} needs {tag}.csv")
         return "absent"
+    md5: str | None
     if listed is not None and matches(target, listed):
         md5, status = listed.md5, "cached"  # already there (copied in, or record lost) and it matches
     else:

@@ -80,7 +80,7 @@ class Record:
         target = cache / relative_path
         if entry is None or not target.is_file() or target.stat().st_size != entry["size"]:
             return False
-        return md5_file(target) == entry["md5"]
+        return bool(md5_file(target) == entry["md5"])
 
     def wanted(self, spec: registry.TaxonomySpec, release: str) -> dict[str, str]:
         """Relative path -> file tag of every table this release needs, at the recorded directory versions."""
