@@ -47,7 +47,7 @@ def complete_release(ctx: click.Context, _param: click.Parameter, incomplete: st
     sample's and those of a `--source` folder given before, without asking the bucket (completion must be instant)."""
     from .. import registry
     from ..resources import sample_root
-    from ..source.tables import available_releases
+    from ..source.layout import available_releases
 
     # While completing, click leaves the positional taxonomies unconverted in ctx.args.
     named = {n.casefold() for n in (*ctx.params.get("taxonomy", ()), *ctx.params.get("taxonomies", ()), *ctx.args)}

@@ -14,7 +14,8 @@ from dataclasses import replace
 from .. import registry
 from ..errors import InputError, Problem
 from ..registry import TaxonomySpec
-from ..source.tables import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
+from ..source.layout import CLUSTER, CLUSTER_MAPPING
+from ..source.tables import ReleaseTables, Table
 from .rows import RowReader, has_columns
 from .taxonomy import Cluster, Level, Membership, Statistic, Taxonomy, TaxonomyNode, Term, TermMapping
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from ..errors import Problem
 from ..registry import TaxonomySpec
-from ..source.tables import CLUSTER, MEMBERSHIP, PIVOTED, ReleaseTables, Table
+from ..source.layout import CLUSTER, MEMBERSHIP, PIVOTED
+from ..source.tables import ReleaseTables, Table
 from .rows import RowReader, has_columns
 from .taxonomy import Cluster, Membership, Taxonomy, Term
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 
 from ..errors import InputError, Problem
 from ..registry import TaxonomySpec, plugins
-from ..source.tables import TERM, TERM_SET, ReleaseTables, Table
+from ..source.layout import TERM, TERM_SET
+from ..source.tables import ReleaseTables, Table
 from .memberships import clusters_and_memberships
 from .rows import RowReader, has_columns
 from .taxonomy import Level, Taxonomy, Term

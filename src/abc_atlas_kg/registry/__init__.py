@@ -35,7 +35,7 @@ TABLE_TAGS = (
     "cluster_mapping",
     "abbreviation_term",
     "cluster_annotation_to_abbreviation_map",
-)  # the ABC tables (and the one view) abc-kg reads, by file tag: source/tables.py names and reads exactly these
+)  # the ABC tables (and the one view) abc-kg reads, by file tag: source/layout.py names them
 VIEW_TAGS = ("cluster_to_cluster_annotation_membership_pivoted",)  # those of TABLE_TAGS that live in views/
 
 

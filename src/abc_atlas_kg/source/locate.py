@@ -31,7 +31,8 @@ from .bucket.manifests import Manifest, local_manifests, read_local_manifest
 from .bucket.record import read_origins
 from .bucket.releases import ours
 from .bucket.settings import Settings, default_cache
-from .tables import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table_path
+from .layout import KNOWN_TABLES, KNOWN_VIEWS, available_releases, table_path
+from .tables import Origin
 
 log = logging.getLogger(__name__)
 KINDS = ("bundled sample", "folder", "cache", "bucket")

@@ -1,6 +1,6 @@
 """Source stage: read one taxonomy release's ABC tables from a directory laid out like the ABC bucket.
 
-Layout: `<root>/metadata/<directory>/<version>/<file_tag>.csv`, derived tables in `views/`.
+The layout (which files, where) is `layout.py`.
 Tables are read with pandas, as the ABC Atlas' own access library does, with every cell as text and NA detection
 off (the neurotransmitter terms named "NA" and "None" are data); an empty cell means missing.
 
@@ -19,23 +19,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import InputError, Problem, UsageError
-from ..registry import TABLE_TAGS, VIEW_TAGS
-
-# The file tags, named: the registry holds the one list (it validates required_tables and the like against it).
-(
-    TERM_SET,
-    TERM,
-    CLUSTER,
+from .layout import (
+    KNOWN_TABLES,
+    KNOWN_VIEWS,
     MEMBERSHIP,
-    PIVOTED,
-    CLUSTER_MAPPING,  # Zeng aging: aging clusters -> WMB terms
-    ABBREVIATION,  # HMBA-BG: abbreviations -> CL, UBERON, DHBA, Ensembl ids
-    ABBREVIATION_MAP,
-) = TABLE_TAGS
-
-# Only these tables are read: a release directory can also hold cell-level files of millions of rows.
-KNOWN_VIEWS = VIEW_TAGS
-KNOWN_TABLES = tuple(tag for tag in TABLE_TAGS if tag not in KNOWN_VIEWS)
+    release_dir,
+    table_path,
+)
 
 # The columns the model reads from the large tables; the others are checked by the scan but never kept in memory.
 USED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -125,25 +115,6 @@ class ReleaseTables:
     @property
     def sources(self) -> list[SourceFile]:
         return sorted((t.source for t in self.tables.values()), key=lambda s: s.relative_path)
-
-
-def release_dir(root: Path, directory: str, release: str) -> Path:
-    return root / "metadata" / directory / release
-
-
-def available_releases(root: Path, directory: str) -> list[str]:
-    base = root / "metadata" / directory
-    return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-
-
-def table_path(directory: str, release: str, tag: str) -> str:
-    """The documented bucket-relative path of a known table or view: the one place the file layout is spelled out."""
-    folder = f"metadata/{directory}/{release}"
-    if tag in KNOWN_VIEWS:
-        return f"{folder}/views/{tag}.csv"
-    if tag in KNOWN_TABLES:
-        return f"{folder}/{tag}.csv"
-    raise ValueError(f"{tag!r} is not a table abc-kg reads")
 
 
 def read_release(

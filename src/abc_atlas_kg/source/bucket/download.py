@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...errors import FetchError
 from ...fileio import md5_file
-from ..tables import ABBREVIATION, ABBREVIATION_MAP, CLUSTER, CLUSTER_MAPPING, MEMBERSHIP, PIVOTED, TERM, TERM_SET
+from ..layout import ABBREVIATION, ABBREVIATION_MAP, CLUSTER, CLUSTER_MAPPING, MEMBERSHIP, PIVOTED, TERM, TERM_SET
 from .http import Client, TooLarge, redact
 from .manifests import Listed
 from .settings import Settings

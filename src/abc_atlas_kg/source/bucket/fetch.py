@@ -29,7 +29,8 @@ from pathlib import Path
 
 from ... import registry
 from ...errors import FetchError, UsageError
-from ..tables import Origin, release_dir
+from ..layout import release_dir
+from ..tables import Origin
 from .catalogue import Catalogue
 from .download import download, header_problem, matches
 from .http import Client, Unreachable, check_base_url, redact

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...defaults import DEFAULT_BASE_URL
 from ...errors import FetchError
-from ..tables import table_path
+from ..layout import table_path
 from .http import redact
 
 VERSION = re.compile(r"[0-9]{8}")

@@ -16,7 +16,8 @@ from typing import Any
 
 from ... import registry
 from ...fileio import atomic_write, md5_file
-from ..tables import KNOWN_TABLES, KNOWN_VIEWS, Origin, release_dir, table_path
+from ..layout import KNOWN_TABLES, KNOWN_VIEWS, release_dir, table_path
+from ..tables import Origin
 from .manifests import VERSION
 
 log = logging.getLogger(__name__)
