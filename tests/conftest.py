@@ -212,3 +212,22 @@ def atlas_with_aging_counts(folder: Path) -> Path:
     shutil.copytree(ATLAS, folder)
     shutil.copytree(AGING_10XV3, folder / "metadata", dirs_exist_ok=True)
     return folder
+
+
+# --- the slow tier: `pytest -m "not slow"` is the inner loop, CI runs both ----------------------------------------
+
+SLOW_FIXTURES = {
+    "oxigraph_server", "virtuoso_server", "oxigraph_loaded", "virtuoso_loaded",  # real store servers
+    "shared_bucket", "real_bucket",  # the real ABC release from ../shared
+}  # fmt: skip
+SERVER_PARAMS = {"oxigraph", "virtuoso"}  # the store a parametrised test runs against (test_query's `target`)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on real store servers or the real release are slow wherever they are: marked here, by the fixtures
+    or targets they use."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_server = SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_server or SERVER_PARAMS & {v for v in params.values() if isinstance(v, str)}:
+            item.add_marker(pytest.mark.slow)

@@ -285,6 +285,7 @@ def test_a_500_that_persists_gives_up_after_the_retries(bucket: Bucket, cache: P
     assert CLUSTER not in cached_files(cache)
 
 
+@pytest.mark.slow  # waits for timeouts and deadlines
 def test_a_stalled_server_times_out_and_is_retried(bucket: Bucket, cache: Path) -> None:
     bucket.faults[CLUSTER] = ["stall"]
     started = time.monotonic()
@@ -295,6 +296,7 @@ def test_a_stalled_server_times_out_and_is_retried(bucket: Bucket, cache: Path) 
     assert time.monotonic() - started < STALL_SECONDS + 1
 
 
+@pytest.mark.slow  # waits for timeouts and deadlines
 def test_a_server_that_keeps_stalling_fails_with_exit_4(bucket: Bucket, cache: Path) -> None:
     bucket.faults[CLUSTER] = ["stall", "stall"]
     result = fetch_cli(bucket, cache)
@@ -517,6 +519,7 @@ def test_a_huge_or_endless_manifest_is_refused_by_the_manifest_cap(bucket: Bucke
     assert manifest not in cached_files(cache)
 
 
+@pytest.mark.slow  # waits for timeouts and deadlines
 def test_a_listing_that_never_ends_stops_at_the_page_limit(bucket: Bucket, cache: Path) -> None:
     bucket.hostile[LIST] = "endless-listing"
     result = run("fetch", "WMB-taxonomy", "--cache", cache, "--base-url", bucket.url, *FAST)
@@ -526,6 +529,7 @@ def test_a_listing_that_never_ends_stops_at_the_page_limit(bucket: Bucket, cache
         release_table(Settings(base_url=bucket.url, cache=cache, max_listing_pages=3))
 
 
+@pytest.mark.slow  # waits for timeouts and deadlines
 def test_a_one_byte_per_second_body_is_ended_by_the_deadline(bucket: Bucket, cache: Path) -> None:
     bucket.hostile[CLUSTER] = "slow"
     bucket.slow_interval = 0.2

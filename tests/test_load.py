@@ -338,7 +338,7 @@ class _AuthStore(http.server.BaseHTTPRequestHandler):
 def auth_store() -> Iterator[str]:
     _AuthStore.seen.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthStore)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/store"
     server.shutdown()
@@ -399,6 +399,7 @@ def test_two_releases_of_one_taxonomy_in_one_call_do_not_mix(
     assert file_triples(older) != file_triples(newer)
 
 
+@pytest.mark.slow  # many loads
 def test_any_subset_in_any_order_gives_the_same_graphs(
     sample_export: Export, complete_export: Export, tmp_path: Path
 ) -> None:
@@ -497,6 +498,7 @@ def _wait_for(check: Callable[[], bool], process: subprocess.Popen[bytes], secon
         time.sleep(0.02)
 
 
+@pytest.mark.slow  # kills a load / fills a disk
 def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
     before = graph_triples(embedded_copy, RELEASE_GRAPH)
     process = _load_process(big_file, "--graph", RELEASE_GRAPH, "--store", embedded_copy)
@@ -510,6 +512,7 @@ def test_kill_during_a_replacing_load_keeps_the_previous_graph(embedded_copy: Pa
     assert embedded_counts(embedded_copy)[RELEASE_GRAPH] == RELEASE_TRIPLES
 
 
+@pytest.mark.slow  # kills a load / fills a disk
 def test_kill_inside_the_replacing_transaction_keeps_the_previous_graph(embedded_copy: Path, big_file: Path) -> None:
     """Killed while the one update that swaps the graph runs: the store holds the old graph or the new one, whole."""
     before = graph_triples(embedded_copy, RELEASE_GRAPH)
@@ -528,6 +531,7 @@ def test_kill_inside_the_replacing_transaction_keeps_the_previous_graph(embedded
     assert after == before or after == file_triples(big_file)
 
 
+@pytest.mark.slow  # kills a load / fills a disk
 def test_kill_while_creating_a_graph_leaves_no_partial_graph(embedded_copy: Path, big_file: Path) -> None:
     new = "https://example.org/new"
     process = _load_process(big_file, "--graph", new, "--store", embedded_copy)
@@ -557,6 +561,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount)], check=False)
 
 
+@pytest.mark.slow  # kills a load / fills a disk
 def test_full_disk_during_load_keeps_the_previous_graph(
     small_disk: Path, big_file: Path, complete_export: Export
 ) -> None:
@@ -722,7 +727,7 @@ def hostile() -> Iterator[tuple[str, str]]:
     _Hostile.seen.clear()
     started = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile) for _ in range(2)]
     for server in started:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     urls = [f"http://127.0.0.1:{s.server_address[1]}/store" for s in started]
     yield urls[0], urls[1]
     for server in started:

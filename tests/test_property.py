@@ -8,9 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from conftest import FORMATS, load_store, run, select
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.slow  # hypothesis-made inputs
 
 RELEASE = Path("metadata/WMB-taxonomy/20231215")
 LEVELS = [("CCN20230722_CLAS", "class"), ("CCN20230722_SUBC", "subclass"), ("CCN20230722_SUPT", "supertype")]

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every example of the documentation, run
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ABC_KG_SHARED", REPO.parent / "shared"))
 README = REPO / "README.md"

@@ -13,18 +13,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import PREFIXES, run
+from conftest import PREFIXES, run, shared_root
+
+pytestmark = pytest.mark.slow  # the complete real release
 
 RELEASE = "20231215"
 ACCESSION = "CCN20230722"
 
 
-def shared_folder() -> Path:
-    configured = os.environ.get("ABC_KG_SHARED")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared"
-
-
-BUCKET = shared_folder() / "samples" / "abc-bucket"
+BUCKET = shared_root() / "samples" / "abc-bucket"
 FILES = BUCKET / "metadata" / "WMB-taxonomy" / RELEASE
 
 

@@ -15,6 +15,8 @@ from rdflib.namespace import OWL, RDF, SKOS
 from abc_atlas_kg.resources import ontology_dir
 from abc_atlas_kg.validate.run import shapes_graph
 
+pytestmark = pytest.mark.slow  # RDFS/OWL reasoning over every export
+
 EXTERNAL = FIXTURES / "reasoning" / "external-terms.ttl"
 TAXONOMIES = ("WMB-taxonomy", "WMB-taxonomy-CCN20230504", "Zeng-Aging-Mouse", "HMBA-BG-taxonomy", "WHB-taxonomy")
 OUTSIDE = ("http://purl.obolibrary.org/obo/CL_", "http://purl.obolibrary.org/obo/UBERON_", "DHBA_", "ensembl",

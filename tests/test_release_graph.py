@@ -23,6 +23,8 @@ from conftest import ATLAS, load_cli, run
 from abc_atlas_kg import store as kgstore
 from abc_atlas_kg.store import named, results
 
+pytestmark = pytest.mark.slow  # both real WMB releases, exported and loaded
+
 KG = "https://w3id.org/abc-atlas-kg/"
 WMB = f"{KG}graph/CCN20230722/"
 OLD, NEW = f"{WMB}20230830", f"{WMB}20231215"

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ABC_KG, ATLAS
 
+pytestmark = pytest.mark.slow  # Ctrl-C and progress in a real terminal
+
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -122,6 +122,7 @@ def corruptions(draw: st.DrawFn, quads: list[ox.Quad]) -> list[ox.Quad]:
 
 
 @pytest.mark.parametrize("stem", ["CCN20230722", "CS20241021", "CCN20250428", "CCN20251031"])
+@pytest.mark.slow  # hypothesis-made corruptions, both engines
 def test_both_engines_agree_on_random_corruptions(atlas: dict[str, list[ox.Quad]], stem: str) -> None:
     base = atlas[stem] + atlas.get(f"{stem}.mappings", [])
 

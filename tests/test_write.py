@@ -144,6 +144,7 @@ def _jsonld_files(*roots: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.slow  # pyld expands every export of the sample and the fixtures
 def test_every_jsonld_read_by_pyld_is_its_ntriples(atlas_export: Path, sample_out: Path) -> None:
     for path in _jsonld_files(atlas_export, sample_out):
         expected = rdflib.Graph().parse(path.with_suffix(".nt"), format="nt")
@@ -262,6 +263,7 @@ def _one_export(folder: Path) -> str:
     return marker
 
 
+@pytest.mark.slow  # concurrent processes / kills
 def test_two_exports_into_one_folder_at_once_never_mix(tmp_path: Path) -> None:
     seen = set()
     for trial in range(4):
@@ -273,6 +275,7 @@ def test_two_exports_into_one_folder_at_once_never_mix(tmp_path: Path) -> None:
     assert seen  # which one wins is up to the scheduler; that one wins whole is the point
 
 
+@pytest.mark.slow  # concurrent processes / kills
 def test_kill_during_a_write_keeps_the_previous_set_and_the_next_run_cleans_up(tmp_path: Path) -> None:
     write.write_all([_document("A")], tmp_path, ["ttl", "jsonld", "nt", "nq"])
     before = _snapshot(tmp_path)
