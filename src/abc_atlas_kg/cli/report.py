@@ -13,11 +13,10 @@ from .app import _quiet
 class Reporter:
     """Progress of a multi-taxonomy job on stderr: rich bars on a terminal, one summary line per taxonomy otherwise.
 
-    Called as `reporter(taxonomy_id, stage)` by the pipeline (see pipeline.STAGES). Shown only when stderr is a
-    terminal and --quiet is off, so pipes, CI logs and scripts get plain lines.
+    Called as `reporter(taxonomy_id, stage)` by the build, its stages being `build.STAGES` (read when the first
+    call comes: the build is imported by then). Shown only when stderr is a terminal and --quiet is off, so pipes,
+    CI logs and scripts get plain lines.
     """
-
-    STEPS = ("locate", "read", "model", "link", "convert", "validate", "write", "done")
 
     def __init__(self, title: str, total: int):
         self.title, self.total = title, total
@@ -59,10 +58,12 @@ class Reporter:
     def __call__(self, taxonomy_id: str, stage: str) -> None:
         if self.progress is None or taxonomy_id in self.finished:  # workers' events can arrive after "done"
             return
+        from ..build import STAGES
+
         if taxonomy_id not in self.tasks:
-            self.tasks[taxonomy_id] = self.progress.add_task(taxonomy_id, total=len(self.STEPS) - 1)
+            self.tasks[taxonomy_id] = self.progress.add_task(taxonomy_id, total=len(STAGES) - 1)
         task = self.tasks[taxonomy_id]
-        step = self.STEPS.index(stage) if stage in self.STEPS else 0
+        step = STAGES.index(stage) if stage in STAGES else 0
         self.progress.update(task, completed=step, description=f"{taxonomy_id}: {stage}")
         if stage == "done":
             self.finished.add(taxonomy_id)
