@@ -295,7 +295,8 @@ def _layer_context(job: _LayerJob, taxonomy: model.Taxonomy, layer: str) -> Laye
             job.run.layer_records[key] = _layer_records(job, other)
         return job.run.layer_records[key]
 
-    return LayerContext(layer, taxonomy, located, linked, layer_records)
+    options = job.integration.options if job.integration is not None else frozenset()
+    return LayerContext(layer, taxonomy, located, linked, layer_records, options=options)
 
 
 def _layer_records(job: _LayerJob, context: LayerContext) -> Any:

@@ -93,7 +93,9 @@ def _section(document: dict[str, Any], key: str, where: str, problems: list[Prob
     for label, value in section.items():
         items = [value] if one else value
         if not isinstance(items, list):
-            problems.append(Problem(where, "expected a list of classes", column=f"{key}/{label}", value=repr(value)[:60]))
+            problems.append(
+                Problem(where, "expected a list of classes", column=f"{key}/{label}", value=repr(value)[:60])
+            )
             continue
         classes = [_class(item, f"{key}/{label}", where, problems) for item in items]
         found[label] = [c for c in classes if c is not None]

@@ -14,11 +14,12 @@ from .curation import Curation, CurationTable, cell_type, dois, markers, text
 
 ACCESSION = "cell_set_accession"
 REQUIRED = (ACCESSION, "cell_label", "cell_ontology_term_id")
+COLUMNS = (*REQUIRED, "labelset", "cell_ontology_term", "rationale", "rationale_dois", "marker_gene_evidence")
 
 
 def read(path: Path) -> CurationTable:
     """Every row of the table as a `Curation`; InputError naming file, row, column and value when malformed."""
-    table = tsv.read(path, required=REQUIRED)
+    table = tsv.read(path, required=REQUIRED, keep=COLUMNS)
     return curations(table)
 
 
@@ -38,7 +39,9 @@ def curations(table: tsv.TsvTable) -> CurationTable:
                 accession=accession,
                 name=text(cells["cell_label"]),
                 labelset=text(cells.get("labelset")),
-                cell_type=cell_type(text(cells["cell_ontology_term_id"]), where, row, "cell_ontology_term_id", problems),
+                cell_type=cell_type(
+                    text(cells["cell_ontology_term_id"]), where, row, "cell_ontology_term_id", problems
+                ),
                 cell_type_label=text(cells.get("cell_ontology_term")),
                 rationale=text(cells.get("rationale")),
                 dois=dois(text(cells.get("rationale_dois"))),

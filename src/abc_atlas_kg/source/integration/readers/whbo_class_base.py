@@ -41,7 +41,7 @@ class WhboClassBase:
 
 
 def read(path: Path) -> WhboClassBase:
-    table = tsv.read(path, required=REQUIRED)
+    table = tsv.read(path, required=REQUIRED, keep=REQUIRED)
     where = str(path)
     problems: list[Problem] = []
     found = []
