@@ -247,15 +247,22 @@ class _LayerJob:
     progress: Progress
 
     def settings(self) -> IntegrationSettings:
-        """Sources are downloaded only when the tables were fetched too: a local export makes no request."""
+        """Sources are downloaded only when the tables were fetched too: a local export makes no request.
+
+        And only from where the user points: the sources' public URLs when the tables come from the public bucket,
+        the `--integration-url` mirror otherwise. Tables read from a mirror of the bucket (`--base-url`, a test's
+        127.0.0.1 server, a site behind a firewall) never send abc-kg to GitHub on their own.
+        """
         from dataclasses import replace as replaced
 
+        from .defaults import DEFAULT_BASE_URL
         from .source.integration import IntegrationSettings
 
         kind = self.run.kinds.get((self.taxonomy.id, self.taxonomy.release), "folder")
         given = self.integration or IntegrationSettings()
         offline = self.fetch_settings is None or self.fetch_settings.offline
-        return replaced(given, download=kind in ("cache", "bucket") and not offline)
+        public = self.fetch_settings is not None and self.fetch_settings.base_url.rstrip("/") == DEFAULT_BASE_URL.rstrip("/")
+        return replaced(given, download=kind in ("cache", "bucket") and not offline and (public or bool(given.mirror)))
 
 
 def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[str, str]) -> list[str]:
