@@ -163,7 +163,9 @@ def test_links_unmapped_and_the_unmapped_query(wmb_store: ox.Store, wmb_loaded: 
     assert Counter(r["level"] for r in rows) == {"supertype": 12, "cluster": 8, "neurotransmitter": 3,
                                                  "subclass": 2, "class": 1}  # fmt: skip
     for row in rows:
-        assert not select(wmb_store, "SELECT ?t ?c WHERE { ?s skos:notation ?t ; akg:cellTypeReference ?c }", t=row["term"])
+        assert not select(
+            wmb_store, "SELECT ?t ?c WHERE { ?s skos:notation ?t ; akg:cellTypeReference ?c }", t=row["term"]
+        )
 
 
 @pytest.mark.slow
@@ -230,8 +232,11 @@ def test_sssom_py_validates_the_layer_and_it_says_what_the_graph_says(wmb: Path,
     )
     in_graph = Counter(
         (r["s"], r["p"], r["o"], r["f"])
-        for r in select(wmb_store, """SELECT ?s ?p ?o ?f WHERE { GRAPH ?layer { ?layer a akg:LayerGraph .
-              ?a owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o ; dcterms:source ?f } }""")
+        for r in select(
+            wmb_store,
+            """SELECT ?s ?p ?o ?f WHERE { GRAPH ?layer { ?layer a akg:LayerGraph .
+              ?a owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o ; dcterms:source ?f } }""",
+        )
     )
     assert in_tsv == in_graph and sum(in_tsv.values()) == len(mapping_set.df)
 
@@ -256,7 +261,9 @@ def test_hmba_every_bgo_class_is_reached_through_the_bridge(tmp_path: Path, shar
 
 
 @pytest.mark.slow
-def test_hmba_cas_links_named_differently_are_refused_with_one_warning(tmp_path: Path, shared_integration: Path) -> None:
+def test_hmba_cas_links_named_differently_are_refused_with_one_warning(
+    tmp_path: Path, shared_integration: Path
+) -> None:
     names = fx.hmba_release(tmp_path / "src", shared_integration, with_cas=True)
     stderr = export(tmp_path / "out", "HMBA-BG-taxonomy", "--source", tmp_path / "src", "--integration",
                     shared_integration)  # fmt: skip
@@ -266,8 +273,14 @@ def test_hmba_cas_links_named_differently_are_refused_with_one_warning(tmp_path:
     assert len(warnings) == 1 and all(accession in warnings[0] for accession in renamed)
     assert f"names {len(renamed)} cell set(s) differently" in warnings[0]
     store = store_of(tmp_path / "out" / "HMBA-BG-taxonomy" / "20250630" / "CCN20250428.celltypes.nq")
-    linked = {r["s"].rsplit("/", 1)[1] for r in select(store, """SELECT ?s WHERE {
-        ?r owl:annotatedSource ?s ; dcterms:source/rdfs:label "cas-hmba" }""")}
+    linked = {
+        r["s"].rsplit("/", 1)[1]
+        for r in select(
+            store,
+            """SELECT ?s WHERE {
+        ?r owl:annotatedSource ?s ; dcterms:source/rdfs:label "cas-hmba" }""",
+        )
+    }
     kept = {a["cell_set_accession"] for a in cas["annotations"]
             if a["cell_ontology_term_id"] and a["cell_set_accession"] not in renamed}  # fmt: skip
     assert linked == kept and kept  # the rest exports
@@ -285,14 +298,20 @@ def test_whb_every_class_base_and_tdt_row_is_linked(tmp_path: Path, shared_integ
     curated = set()
     for table in ("whb-neurons-tdt", "whb-nonneuronal-tdt"):
         rows = fx.tsv_rows(shared_integration / "cl" / table / "annotation.tsv")
-        curated |= {(r["cell_set_accession"], iri(r["cell_ontology_term_id"])) for r in rows if r["cell_ontology_term_id"]}
+        curated |= {
+            (r["cell_set_accession"], iri(r["cell_ontology_term_id"])) for r in rows if r["cell_ontology_term_id"]
+        }
         found = {(r["label"], r["o"]) for r in records(store, f"tdt-{table.removesuffix('-tdt')}")}
         assert found == {c for c in curated if c in found} and found
     every_tdt = {(r["label"], r["o"]) for s in ("tdt-whb-neurons", "tdt-whb-nonneuronal") for r in records(store, s)}
     assert every_tdt == curated and len(curated) == 114
-    linked = {r["s"].rsplit("/", 1)[1] for r in select(store, "SELECT DISTINCT ?s WHERE { ?s akg:cellTypeReference ?c }")}
+    linked = {
+        r["s"].rsplit("/", 1)[1] for r in select(store, "SELECT DISTINCT ?s WHERE { ?s akg:cellTypeReference ?c }")
+    }
     assert len(linked) == 492 and not [label for label in linked if terms[label][1] == "subcluster"]
-    [bridged] = select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?p FILTER(STRSTARTS(STR(?p), STR(obo:pcl))) }")
+    [bridged] = select(
+        store, "SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?p FILTER(STRSTARTS(STR(?p), STR(obo:pcl))) }"
+    )
     assert bridged["n"] == "469"
 
 
@@ -378,7 +397,7 @@ def test_owl_rl_over_the_layer_and_the_component_types_no_cl_class_and_joins_by_
     def closed(bridge: rdflib.URIRef, owl_view: bool) -> rdflib.Graph:
         union = background().parse(shared_integration / BGO, format="xml")
         for s, p, o, _ in exported.quads():
-            if owl_view or not isinstance(s, rdflib.BNode) and not isinstance(o, rdflib.BNode):
+            if owl_view or (not isinstance(s, rdflib.BNode) and not isinstance(o, rdflib.BNode)):
                 union.add((s, bridge if p == OWL.sameAs else p, o))
         return _closure(union)
 
@@ -418,10 +437,22 @@ def _small_layer(owl_view: bool = False) -> list[ox.Triple]:
     context = LayerContext("celltypes", taxonomy, located, lambda _: taxonomy, lambda *_: None,
                            options=frozenset({"owl-view"} if owl_view else ()))  # fmt: skip
     links = CellTypeRecords(
-        links=[CellTypeLink("CS20230722_CLAS_01", "CL:0000540", "exactMatch", "ManualMappingCuration", source.id,
-                            dois=("https://doi.org/10.1/x",), markers=("Slc17a7",))],  # fmt: skip
-        bridges=[Bridge("CS20230722_CLAS_01", "https://purl.brain-bican.org/ontology/CCN20230722/CS20230722_CLAS_01",
-                        source.id)],  # fmt: skip
+        links=[
+            CellTypeLink(
+                "CS20230722_CLAS_01",
+                "CL:0000540",
+                "exactMatch",
+                "ManualMappingCuration",
+                source.id,
+                dois=("https://doi.org/10.1/x",),
+                markers=("Slc17a7",),
+            )
+        ],
+        bridges=[
+            Bridge(
+                "CS20230722_CLAS_01", "https://purl.brain-bican.org/ontology/CCN20230722/CS20230722_CLAS_01", source.id
+            )
+        ],
         sources={source.id: source},
     )
     return list(convert.convert(links, context, iris_of(taxonomy)).triples)
@@ -440,7 +471,9 @@ def _messages(triples: list[ox.Triple]) -> str:
 def test_the_small_layer_conforms_and_its_owl_view_is_cls_pattern() -> None:
     triples = _small_layer(owl_view=True)
     assert validate(triples).conforms
-    restriction = [t.object for t in triples if t.predicate.value.endswith("#type") and isinstance(t.object, ox.BlankNode)]
+    restriction = [
+        t.object for t in triples if t.predicate.value.endswith("#type") and isinstance(t.object, ox.BlankNode)
+    ]
     assert len(restriction) == 1
     about = {(t.predicate.value.rsplit("#", 1)[1], t.object.value) for t in triples if t.subject == restriction[0]}
     assert about == {("type", "http://www.w3.org/2002/07/owl#Restriction"), ("onProperty", OBO + "RO_0015002"),
@@ -456,7 +489,7 @@ def test_the_small_layer_conforms_and_its_owl_view_is_cls_pattern() -> None:
         (lambda ts: _without(ts, "#isVersionOf"), "derived from exactly one release"),
     ],
 )
-def test_the_shapes_catch_a_record_without_justification_source_or_version(break_it, message: str) -> None:  # noqa: ANN001
+def test_the_shapes_catch_a_record_without_justification_source_or_version(break_it, message: str) -> None:
     assert message in _messages(break_it(_small_layer()))
 
 

@@ -261,7 +261,9 @@ class _LayerJob:
         kind = self.run.kinds.get((self.taxonomy.id, self.taxonomy.release), "folder")
         given = self.integration or IntegrationSettings()
         offline = self.fetch_settings is None or self.fetch_settings.offline
-        public = self.fetch_settings is not None and self.fetch_settings.base_url.rstrip("/") == DEFAULT_BASE_URL.rstrip("/")
+        public = self.fetch_settings is not None and self.fetch_settings.base_url.rstrip(
+            "/"
+        ) == DEFAULT_BASE_URL.rstrip("/")
         return replaced(given, download=kind in ("cache", "bucket") and not offline and (public or bool(given.mirror)))
 
 
