@@ -16,12 +16,19 @@ from pathlib import Path
 
 import pytest
 from bucket import LIST, STALL_SECONDS, Bucket, serve, write_manifest
-from conftest import AGING_10XV3, COMPLETE, COMPLETE_RELEASE, FIXTURES, load_store, run, select
+from conftest import AGING_10XV3, COMPLETE, COMPLETE_RELEASE, FIXTURES, load_store, run, select, shared_root
 
 from abc_atlas_kg import registry
+from abc_atlas_kg.defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_URL
 from abc_atlas_kg.errors import FetchError, UsageError
 from abc_atlas_kg.source import locate
 from abc_atlas_kg.source.bucket import fetch
+from abc_atlas_kg.source.bucket.catalogue import parse_listing
+from abc_atlas_kg.source.bucket.download import MARGIN
+from abc_atlas_kg.source.bucket.http import redact
+from abc_atlas_kg.source.bucket.record import RECORD_NAME, read_origins
+from abc_atlas_kg.source.bucket.releases import release_table
+from abc_atlas_kg.source.bucket.settings import Settings
 
 DIRECTORY = "WMB-taxonomy"
 RELEASE = "20231215"
@@ -33,7 +40,7 @@ FAST = ("--timeout", "0.5", "--retries", "1", "--backoff", "0.01")
 
 def shared() -> Path | None:
     """`../shared` beside the clone (or $ABC_KG_SHARED); None when absent, unless ABC_KG_REQUIRE_SHARED=1."""
-    path = Path(os.environ.get("ABC_KG_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")
+    path = shared_root()
     if (path / "samples" / "abc-bucket").is_dir():
         return path / "samples" / "abc-bucket"
     if os.environ.get("ABC_KG_REQUIRE_SHARED") == "1":
@@ -92,7 +99,7 @@ def test_first_fetch_downloads_and_verifies_second_makes_no_request(bucket: Buck
     assert f"absent     {PIVOTED}" in result.stderr  # unlisted, optional, 404: absent, not an error
     assert (cache / "releases" / RELEASE / "manifest.json").is_file()
     assert bucket.count(LIST) == 1  # one page: one manifest
-    record = json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())
+    record = json.loads((cache / FOLDER / RECORD_NAME).read_text())
     assert record["manifest_version"] == RELEASE
     assert record["files"][CLUSTER]["checksum"] == "manifest"
     assert not any(".part" in p for p in cached_files(cache))
@@ -139,7 +146,7 @@ def test_export_without_source_fetches_and_records_url_manifest_version_and_md5(
     expected = {f"{FOLDER}/{p.name}": md5(p) for p in COMPLETE_RELEASE.glob("*.csv")}
     assert {r["path"]: r["md5"] for r in rows} == expected
     for row in rows:
-        assert row["url"] == fetch.DEFAULT_BASE_URL + row["path"]  # verified: the published URL the manifest gives
+        assert row["url"] == DEFAULT_BASE_URL + row["path"]  # verified: the published URL the manifest gives
         assert row["manifest"] == RELEASE
     before = bucket.count()
     again = run(
@@ -157,12 +164,12 @@ def test_a_listed_view_is_fetched_into_views_and_checked_against_the_manifest(bu
     result = fetch_cli(bucket, cache)
     assert result.exit_code == 0, result.stderr
     assert md5(cache / PIVOTED) == md5(view)
-    assert json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())["files"][PIVOTED]["checksum"] == "manifest"
+    assert json.loads((cache / FOLDER / RECORD_NAME).read_text())["files"][PIVOTED]["checksum"] == "manifest"
 
 
 def test_env_vars_choose_mirror_and_cache(bucket: Bucket, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(fetch.BASE_URL_ENV, bucket.url)
-    monkeypatch.setenv(fetch.CACHE_ENV, str(cache))
+    monkeypatch.setenv(BASE_URL_ENV, bucket.url)
+    monkeypatch.setenv(CACHE_ENV, str(cache))
     result = run("fetch", "WMB-taxonomy", "--release", RELEASE, *FAST)
     assert result.exit_code == 0, result.stderr
     assert (cache / CLUSTER).is_file() and bucket.count(CLUSTER) == 1
@@ -198,23 +205,23 @@ def test_a_file_the_manifest_omits_is_absent_without_a_request(bucket: Bucket, c
 
 def test_releases_lists_directory_versions_then_the_cached_ones_offline(bucket: Bucket, cache: Path) -> None:
     write_manifest(bucket.root, "20240330", {DIRECTORY: RELEASE})
-    settings = fetch.Settings(base_url=bucket.url, cache=cache, retries=0)
-    table = fetch.release_table(settings)
+    settings = Settings(base_url=bucket.url, cache=cache, retries=0)
+    table = release_table(settings)
     assert table.live
     assert [(r.taxonomy, r.version, r.manifests) for r in table.rows] == [
         ("WMB-taxonomy", RELEASE, (RELEASE, "20240330"))
     ]
     assert fetch_cli(bucket, cache).exit_code == 0
     before = bucket.count()
-    offline = fetch.release_table(fetch.Settings(base_url=bucket.url, cache=cache, offline=True))
+    offline = release_table(Settings(base_url=bucket.url, cache=cache, offline=True))
     assert not offline.live and [(r.version, r.cached) for r in offline.rows] == [(RELEASE, True)]
     assert bucket.count() == before
 
 
 def test_releases_fails_with_exit_4_when_unreachable_and_nothing_is_cached(cache: Path) -> None:
-    settings = fetch.Settings(base_url=f"http://127.0.0.1:{free_port()}/", cache=cache, retries=0, timeout=0.5)
+    settings = Settings(base_url=f"http://127.0.0.1:{free_port()}/", cache=cache, retries=0, timeout=0.5)
     with pytest.raises(FetchError, match="cannot be reached and the cache"):
-        fetch.release_table(settings)
+        release_table(settings)
 
 
 # ---------------------------------------------------------------- failures
@@ -330,7 +337,7 @@ def test_credentials_in_the_base_url_never_reach_messages_or_provenance(bucket: 
     assert failed.exit_code == 4 and "s3cr3t" not in failed.stderr and "reader" not in failed.stderr
     shutil.copy(COMPLETE_RELEASE / "cluster.csv", bucket.root / CLUSTER)
     assert run("fetch", "WMB-taxonomy", "--release", RELEASE, "--cache", cache, "--base-url", base).exit_code == 0
-    assert "s3cr3t" not in (cache / FOLDER / fetch.RECORD_NAME).read_text()
+    assert "s3cr3t" not in (cache / FOLDER / RECORD_NAME).read_text()
 
 
 def test_a_release_the_bucket_does_not_offer_is_a_usage_error_naming_the_offered(bucket: Bucket, cache: Path) -> None:
@@ -352,12 +359,12 @@ def test_listing_parser_reads_prefixes_keys_and_continuation() -> None:
         b"<CommonPrefixes><Prefix>releases/notes/</Prefix></CommonPrefixes>"
         b"<NextContinuationToken>abc</NextContinuationToken></ListBucketResult>"
     )
-    assert fetch.parse_listing(body) == (["20231215", "20240330"], "abc")
+    assert parse_listing(body) == (["20231215", "20240330"], "abc")
 
 
 def test_redact_hides_userinfo_and_signatures() -> None:
     url = "https://u:p@bucket.example/metadata/x.csv?X-Amz-Signature=abc&list-type=2"
-    assert fetch.redact(url) == "https://***@bucket.example/metadata/x.csv?X-Amz-Signature=***&list-type=2"
+    assert redact(url) == "https://***@bucket.example/metadata/x.csv?X-Amz-Signature=***&list-type=2"
 
 
 def test_export_from_a_fetched_cache_as_source_keeps_the_provenance(
@@ -376,7 +383,7 @@ def test_export_from_a_fetched_cache_as_source_keeps_the_provenance(
 
 
 def test_real_manifests_list_wmb_20231215_and_seaad_20240131(real_bucket: Bucket, cache: Path) -> None:
-    table = fetch.release_table(fetch.Settings(base_url=real_bucket.url, cache=cache, retries=0))
+    table = release_table(Settings(base_url=real_bucket.url, cache=cache, retries=0))
     offered = {(r.taxonomy, r.version): r.manifests for r in table.rows}
     assert offered[("WMB-taxonomy", "20231215")] == ("20231215", "20250531")
     assert offered[("SEAAD-taxonomy", "20240131")] == ("20250531",)
@@ -393,7 +400,7 @@ def test_export_without_release_takes_the_newest_offered_and_verifies_every_md5(
     assert result.exit_code == 0, result.stderr
     assert f"WMB-taxonomy CCN20230722 release {RELEASE} fetched from {real_bucket.url}" in result.stderr
     assert "bundled sample" not in result.stderr
-    record = json.loads((cache / FOLDER / fetch.RECORD_NAME).read_text())
+    record = json.loads((cache / FOLDER / RECORD_NAME).read_text())
     assert record["manifest_version"] == "20250531"  # the newest manifest listing WMB-taxonomy 20231215
     assert {p: e["checksum"] for p, e in record["files"].items()} == {
         f"{FOLDER}/{name}.csv": "manifest"
@@ -413,21 +420,21 @@ def test_a_source_folder_is_verified_against_the_manifest_it_carries() -> None:
     assert "5 of 5 file(s) verified (manifest 20250531)" in located.description
     origin = located.origins[CLUSTER]
     assert origin.verified and origin.manifest_version == "20250531"
-    assert origin.url == fetch.DEFAULT_BASE_URL + CLUSTER
+    assert origin.url == DEFAULT_BASE_URL + CLUSTER
     sample = locate.locate(spec, "20230830", root)  # present, but no manifest lists these rebuilt files
     assert sample.origins == {} and "0 of 2 file(s) verified" in sample.description
 
 
 def test_without_options_the_sample_is_used_and_said_to_be_partial(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(fetch.BASE_URL_ENV, raising=False)
-    monkeypatch.delenv(fetch.CACHE_ENV, raising=False)
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     located = locate.locate(registry.get("WMB-taxonomy"))
     assert located.origin_kind == "bundled sample" and located.release == "20230830"
     assert "partial rebuild" in located.description and "5,322 clusters" in located.description
 
 
 def test_fetch_options_never_fall_back_to_the_sample(bucket: Bucket, cache: Path) -> None:
-    settings = fetch.Settings(base_url=bucket.url, cache=cache, retries=0)
+    settings = Settings(base_url=bucket.url, cache=cache, retries=0)
     located = locate.locate(registry.get("WMB-taxonomy"), None, None, settings)
     assert (located.origin_kind, located.release, located.root) == ("bucket", RELEASE, cache)
     again = locate.locate(registry.get("WMB-taxonomy"), RELEASE, None, settings)
@@ -449,7 +456,7 @@ def test_a_table_of_another_directory_is_fetched_at_that_directorys_version(tmp_
     cache = tmp_path / "cache"
     with serve(root) as served:
         got = fetch.fetch_release(
-            registry.get("Zeng-Aging-Mouse"), None, fetch.Settings(base_url=served.url, cache=cache, retries=0)
+            registry.get("Zeng-Aging-Mouse"), None, Settings(base_url=served.url, cache=cache, retries=0)
         )
         other = "metadata/Zeng-Aging-Mouse-10Xv3/20250131/cluster.csv"
         assert got.release == "20241130" and got.versions["Zeng-Aging-Mouse-10Xv3"] == "20250131"
@@ -469,7 +476,7 @@ def test_a_table_of_another_directory_is_fetched_at_that_directorys_version(tmp_
 
 def hostile_fetch(bucket: Bucket, cache: Path, **settings: object) -> fetch.Fetched:
     options = {"base_url": bucket.url, "cache": cache, "retries": 0, "timeout": 2.0, **settings}
-    return fetch.fetch_release(registry.get("WMB-taxonomy"), RELEASE, fetch.Settings(**options))  # type: ignore[arg-type]
+    return fetch.fetch_release(registry.get("WMB-taxonomy"), RELEASE, Settings(**options))  # type: ignore[arg-type]
 
 
 def no_partial_files(cache: Path) -> bool:
@@ -480,7 +487,7 @@ def test_an_endless_body_stops_just_past_the_declared_size(bucket: Bucket, cache
     bucket.hostile[CLUSTER] = "endless"
     started = time.monotonic()
     with pytest.raises(
-        FetchError, match=f"body goes past {(COMPLETE_RELEASE / 'cluster.csv').stat().st_size + fetch.MARGIN} bytes"
+        FetchError, match=f"body goes past {(COMPLETE_RELEASE / 'cluster.csv').stat().st_size + MARGIN} bytes"
     ):
         hostile_fetch(bucket, cache)
     assert time.monotonic() - started < 10 and CLUSTER not in cached_files(cache) and no_partial_files(cache)
@@ -516,7 +523,7 @@ def test_a_listing_that_never_ends_stops_at_the_page_limit(bucket: Bucket, cache
     assert result.exit_code == 4 and "did not end after 100 pages" in result.stderr
     assert bucket.count(LIST) == 100
     with pytest.raises(FetchError, match="did not end after 3 pages"):
-        fetch.release_table(fetch.Settings(base_url=bucket.url, cache=cache, max_listing_pages=3))
+        release_table(Settings(base_url=bucket.url, cache=cache, max_listing_pages=3))
 
 
 def test_a_one_byte_per_second_body_is_ended_by_the_deadline(bucket: Bucket, cache: Path) -> None:
@@ -542,7 +549,7 @@ def test_a_manifest_of_the_wrong_shape_is_never_cached_and_the_fixed_mirror_work
 def test_a_damaged_cached_manifest_and_record_are_checked_again(bucket: Bucket, cache: Path) -> None:
     assert fetch_cli(bucket, cache).exit_code == 0
     (cache / "releases" / RELEASE / "manifest.json").write_text('{"version": "20231215", "file_listing": 3}')
-    (cache / FOLDER / fetch.RECORD_NAME).write_text('{"files": [], "absent": 1}')
+    (cache / FOLDER / RECORD_NAME).write_text('{"files": [], "absent": 1}')
     result = fetch_cli(bucket, cache)
     assert result.exit_code == 0, result.stderr
     assert "damaged fetch record" in result.stderr and "not a release manifest" in result.stderr
@@ -558,13 +565,13 @@ def test_an_html_page_served_with_200_for_an_unchecksummed_table_is_rejected_and
     result = fetch_cli(bucket, cache)
     assert result.exit_code == 4 and "an HTML page, not the header of cluster.csv" in result.stderr
     assert CLUSTER not in cached_files(cache)
-    record = cache / FOLDER / fetch.RECORD_NAME
+    record = cache / FOLDER / RECORD_NAME
     assert not record.exists() or CLUSTER not in json.loads(record.read_text())["files"]
     del bucket.hostile[CLUSTER]
     assert fetch_cli(bucket, cache).exit_code == 0
     entry = json.loads(record.read_text())["files"][CLUSTER]
     assert entry["checksum"] == "header"  # not verified: provenance must not cite it as the bucket's file
-    assert not fetch.read_origins(cache, DIRECTORY, RELEASE)[CLUSTER].verified
+    assert not read_origins(cache, DIRECTORY, RELEASE)[CLUSTER].verified
 
 
 @pytest.mark.parametrize(

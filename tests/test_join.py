@@ -1,6 +1,6 @@
 """Joining an export with the ontologies users already use: CL and UBERON, loaded as published (RDF/XML, gzipped).
 
-The README example "Joining with CL and UBERON" runs in test_readme.py; this checks the same join directly, with
+The example "Joining with CL and UBERON" (docs/stores.md) runs in test_readme.py; this checks the same join directly, with
 the CL excerpt gzipped, and that the excerpts cover every CL and UBERON id the HMBA-BG fixture references.
 """
 

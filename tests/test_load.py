@@ -26,7 +26,7 @@ from abc_atlas_kg.store import ONTOLOGY_GRAPH, SHAPES_GRAPH, default_query_url
 KG_GRAPH = "https://w3id.org/abc-atlas-kg/graph/"
 RELEASE_GRAPH = KG_GRAPH + "CCN20230722/20231215"  # the complete fixture's release graph
 SAMPLE_GRAPH = KG_GRAPH + "CCN20230722/20230830"  # the bundled sample's
-RELEASE_TRIPLES = 355  # the complete fixture's export, as the README's load example prints
+RELEASE_TRIPLES = 355  # the complete fixture's export, as the load example in docs/stores.md prints
 CLASS_01 = "https://purl.brain-bican.org/taxonomy/CCN20230722/CS20230722_CLAS_01"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 

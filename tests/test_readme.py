@@ -2,7 +2,7 @@
 
 Each page is walked on its own, top to bottom, in its own scratch home; what follows says "README" for any page.
 
-The convention (also summarised in README "How it is built"), by the language of each fenced block:
+The convention (also summarised in docs/architecture.md), by the language of each fenced block:
 
 - ```console: lines starting with `$ ` are commands, run in README order by bash in one scratch folder, as a user
   following the README from the top would run them (a line ending in `\\` continues on the next). `abc-kg` and

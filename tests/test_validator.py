@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_shapes import CASES, EXTRA_CASES, broken
 
-from abc_atlas_kg.validate.compile import ShapesGraph, UnsupportedShape
 from abc_atlas_kg.validate.run import Report, validate
+from abc_atlas_kg.validate.shapes import ShapesGraph, UnsupportedShape
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -35,7 +35,7 @@ from .source import tables as source
 if TYPE_CHECKING:
     from .model import taxonomy as model
     from .model.layers import LayerContext
-    from .source.bucket import fetch
+    from .source.bucket.settings import Settings
     from .source.integration import IntegrationSettings
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def _model(
     spec: registry.TaxonomySpec,
     root: Path | None,
     release: str | None,
-    settings: fetch.Settings | None,
+    settings: Settings | None,
     run: Run,
     progress: Progress,
 ) -> tuple[model.Taxonomy, source.ReleaseTables]:
@@ -130,7 +130,7 @@ def load_taxonomy(
     taxonomy_id: str,
     root: Path | None = None,
     release: str | None = None,
-    fetch_settings: fetch.Settings | None = None,
+    fetch_settings: Settings | None = None,
     run: Run | None = None,
     progress: Progress = no_progress,
 ) -> model.Taxonomy:
@@ -172,7 +172,7 @@ def build(
     base_iri: str = DEFAULT_BASE_IRI,
     kg_iri: str = DEFAULT_KG_IRI,
     check: bool = True,
-    fetch_settings: fetch.Settings | None = None,
+    fetch_settings: Settings | None = None,
     progress: Progress = no_progress,
     run: Run | None = None,
     check_in_background: bool = False,
@@ -242,7 +242,7 @@ class _LayerJob:
     integration: IntegrationSettings | None
     layers: Sequence[str] | None
     root: Path | None
-    fetch_settings: fetch.Settings | None
+    fetch_settings: Settings | None
     run: Run
     progress: Progress
 

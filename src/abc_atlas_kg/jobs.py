@@ -22,7 +22,7 @@ from .rdf.vocab import DEFAULT_BASE_IRI, DEFAULT_KG_IRI
 
 if TYPE_CHECKING:
     from .model import taxonomy as model
-    from .source.bucket import fetch
+    from .source.bucket.settings import Settings
     from .source.integration import IntegrationSettings
 
 
@@ -66,7 +66,7 @@ def export(
     base_iri: str = DEFAULT_BASE_IRI,
     release: str | None = None,
     check: bool = True,
-    fetch_settings: fetch.Settings | None = None,
+    fetch_settings: Settings | None = None,
     *,
     kg_iri: str = DEFAULT_KG_IRI,
     progress: Progress = no_progress,

@@ -55,16 +55,17 @@ def releases(**options: Any) -> None:
     Offline or when the bucket cannot be reached, the cached releases; exit 4 if it cannot be reached (the cached
     ones are listed all the same), exit 0 with --offline.
     """
-    from ..source.bucket import fetch
+    from ..source.bucket.http import redact
+    from ..source.bucket.releases import release_table
 
     settings = fetch_settings(options)
-    table = fetch.release_table(settings)
+    table = release_table(settings)
     say(f"{len(table.rows)} taxonomy release(s) in {table.where}")
     rows = [("taxonomy", "directory", "version", "manifests", "cached")]
     rows += [(r.taxonomy, r.directory, r.version, ",".join(r.manifests), "yes" if r.cached else "") for r in table.rows]
     echo_table(rows)
     if not table.live and not settings.offline:
-        raise FetchError(f"the bucket {fetch.redact(settings.base_url)} could not be reached; listed the cache only")
+        raise FetchError(f"the bucket {redact(settings.base_url)} could not be reached; listed the cache only")
 
 
 @click.command()

@@ -14,7 +14,7 @@ from click.shell_completion import CompletionItem
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..source.bucket import fetch
+    from ..source.bucket.settings import Settings
 from ..defaults import BASE_URL_ENV, CACHE_ENV, DEFAULT_BASE_IRI, DEFAULT_BASE_URL, DEFAULT_KG_IRI, INTEGRATION_ENV
 from .app import _quiet
 
@@ -288,16 +288,16 @@ def _silent(_line: str) -> None:
     """Status lines of fetching with --quiet."""
 
 
-def fetch_settings(options: dict[str, Any]) -> fetch.Settings:
+def fetch_settings(options: dict[str, Any]) -> Settings:
     """Fetch settings from the shared options (consumed from `options`); status lines go to stderr."""
-    from ..source.bucket import fetch
+    from ..source.bucket.settings import Settings, default_cache
 
     ctx = click.get_current_context()
     given = {"base_url", "cache", "offline"}
     requested = any(ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT) for name in given)
-    return fetch.Settings(
+    return Settings(
         base_url=options.pop("base_url"),
-        cache=options.pop("cache") or fetch.default_cache(),
+        cache=options.pop("cache") or default_cache(),
         offline=options.pop("offline"),
         timeout=options.pop("timeout"),
         retries=options.pop("retries"),

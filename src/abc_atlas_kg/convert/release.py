@@ -1,7 +1,7 @@
 """Convert stage: model → a stream of RDF triples, for two named graphs per taxonomy release.
 
 Conversion only yields triples; it neither stores nor writes them, so the fastest correct writer can consume
-the stream. Three kinds of node (see README, "What the RDF looks like"):
+the stream. Three kinds of node (see docs/rdf-model.md):
 
 - the taxonomy, a release-independent concept scheme, and its cell sets and levels, under the BICAN base
   (`{base}{accession}`, `{base}{accession}/{label}`), the IRIs CL and BICAN use;

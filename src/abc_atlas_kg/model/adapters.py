@@ -1,6 +1,6 @@
 """Adapters for taxonomies whose tables are not in the ABC annotation form.
 
-Every other taxonomy goes through `model.build`; an adapter builds the same `model.Taxonomy` from whatever
+Every other taxonomy goes through `normalise.build`; an adapter builds the same `model.Taxonomy` from whatever
 its taxonomy publishes. There is one today: the Zeng aging mouse clusters.
 """
 
@@ -15,19 +15,9 @@ from .. import registry
 from ..errors import InputError, Problem
 from ..registry import TaxonomySpec
 from ..source.tables import CLUSTER, CLUSTER_MAPPING, ReleaseTables, Table
-from .taxonomy import (
-    Cluster,
-    Level,
-    Membership,
-    RowReader,
-    Statistic,
-    Taxonomy,
-    TaxonomyNode,
-    Term,
-    TermMapping,
-    build,
-    has_columns,
-)
+from .normalise import build
+from .rows import RowReader, has_columns
+from .taxonomy import Cluster, Level, Membership, Statistic, Taxonomy, TaxonomyNode, Term, TermMapping
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..errors import FetchError, InputError, Problem, UsageError
 from ..rdf.vocab import expand_curie
 from ..registry import TaxonomySpec
 from ..source.tables import ReleaseTables, Table
-from .taxonomy import ExternalNode, RowReader, Taxonomy, TaxonomyNode, TermMapping, has_columns, with_species_from_names
+from .rows import RowReader, has_columns
+from .taxonomy import ExternalNode, Taxonomy, TaxonomyNode, TermMapping
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,17 @@ def _identifiers(table: Table, columns: tuple[str, ...], problems: list[Problem]
             else:
                 found.append((curie, iri))
     return identifiers
+
+
+def with_species_from_names(taxonomy: Taxonomy, spec: TaxonomySpec) -> Taxonomy:
+    """Give each term whose name starts with "<prefix>-" the species the registry declares for that prefix."""
+    prefixes = dict(spec.species_by_name_prefix)
+    if prefixes:
+        taxonomy.terms = [
+            replace(term, species=prefixes.get(term.name.split("-", 1)[0]) if "-" in term.name else None)
+            for term in taxonomy.terms
+        ]
+    return taxonomy
 
 
 def _shared_alias_links(spec: TaxonomySpec, taxonomy: Taxonomy, other: OtherTaxonomy) -> list[TermMapping]:

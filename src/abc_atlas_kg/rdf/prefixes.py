@@ -78,7 +78,7 @@ CURIES = Prefixes(vocab.CURIE_PREFIXES, case_insensitive=True)
 def for_export(accession: str, base_iri: str = vocab.DEFAULT_BASE_IRI, kg_iri: str = DEFAULT_KG_IRI) -> Prefixes:
     """Every prefix an export's Turtle may use: vocabularies, table CURIEs, and the export's data namespaces.
 
-    The data namespaces (the IRI rules are in README "What the RDF looks like"): `taxonomy:` the BICAN base,
+    The data namespaces (the IRI rules are in docs/rdf-model.md): `taxonomy:` the BICAN base,
     `<accession>:` its cell sets and levels, and abc-kg's own `release:`, `graph:` and `cluster:` for that taxonomy.
     """
     data = {

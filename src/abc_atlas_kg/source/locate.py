@@ -15,17 +15,25 @@ Rules, in order (issue 11: the bundled sample must never win silently):
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import registry
+from ..defaults import BASE_URL_ENV, DEFAULT_BASE_URL
 from ..errors import UsageError
 from ..fileio import md5_file
 from ..resources import sample_root
 from .bucket import fetch
+from .bucket.http import redact
+from .bucket.manifests import Manifest, local_manifests, read_local_manifest
+from .bucket.record import read_origins
+from .bucket.releases import ours
+from .bucket.settings import Settings, default_cache
 from .tables import KNOWN_TABLES, KNOWN_VIEWS, Origin, available_releases, table_path
 
+log = logging.getLogger(__name__)
 KINDS = ("bundled sample", "folder", "cache", "bucket")
 SAMPLE_NOTE = (
     "a partial rebuild of the real 20230830 release (1,583 of 6,905 terms: no cluster-level "
@@ -55,17 +63,17 @@ class Located:
         return {tag: (d, self.versions.get(d, self.release)) for tag, d in spec.table_directories}
 
 
-def fetch_requested(settings: fetch.Settings | None) -> bool:
+def fetch_requested(settings: Settings | None) -> bool:
     """Did the user ask for fetching? Then the bundled sample is never used."""
-    if os.environ.get(fetch.BASE_URL_ENV):
+    if os.environ.get(BASE_URL_ENV):
         return True
     if settings is None:
         return False
     return (
         settings.requested
         or settings.offline
-        or settings.base_url.rstrip("/") != fetch.DEFAULT_BASE_URL.rstrip("/")
-        or Path(settings.cache) != fetch.default_cache()
+        or settings.base_url.rstrip("/") != DEFAULT_BASE_URL.rstrip("/")
+        or Path(settings.cache) != default_cache()
     )
 
 
@@ -73,7 +81,7 @@ def locate(
     spec: registry.TaxonomySpec,
     release: str | None = None,
     source_folder: Path | None = None,
-    settings: fetch.Settings | None = None,
+    settings: Settings | None = None,
 ) -> Located:
     """Decide where to read `spec` from (see the module docstring); fetches when that is the answer."""
     if source_folder is not None:
@@ -89,17 +97,17 @@ def locate(
                 f"reading {spec.id} release {chosen} from the bundled sample: {SAMPLE_NOTE}",
                 {spec.directory: chosen},
             )
-    return fetched(spec, release, settings or fetch.Settings())
+    return fetched(spec, release, settings or Settings())
 
 
 def ours_in(spec: registry.TaxonomySpec, root: Path) -> list[str]:
     """The versions of the taxonomy's directory present under `root` that can be its releases, oldest first."""
-    return fetch.ours(spec, available_releases(root, spec.directory))
+    return ours(spec, available_releases(root, spec.directory))
 
 
-def fetched(spec: registry.TaxonomySpec, release: str | None, settings: fetch.Settings) -> Located:
+def fetched(spec: registry.TaxonomySpec, release: str | None, settings: Settings) -> Located:
     got = fetch.fetch_release(spec, release, settings)
-    url = fetch.redact(settings.base_url)
+    url = redact(settings.base_url)
     manifest = f"manifest {got.manifest_version}" if got.manifest_version else "no manifest: headers checked only"
     if got.requested and got.downloaded:
         kind, text = "bucket", f"fetched from {url} ({manifest}) into the cache {settings.cache}"
@@ -110,20 +118,10 @@ def fetched(spec: registry.TaxonomySpec, release: str | None, settings: fetch.Se
     )
 
 
-def in_folder(
-    spec: registry.TaxonomySpec, release: str | None, folder: Path, settings: fetch.Settings | None
-) -> Located:
+def in_folder(spec: registry.TaxonomySpec, release: str | None, folder: Path, settings: Settings | None) -> Located:
     """Rule 1: a local folder laid out like the bucket, with files verified where a manifest or record allows."""
-    present = ours_in(spec, folder)
-    if release is not None and release not in available_releases(folder, spec.directory):
-        raise UsageError(
-            f"{spec.id} release {release} is not in {folder / 'metadata' / spec.directory}"
-            f" (present: {', '.join(present) or 'none'})"
-        )
-    if release is None and not present:
-        raise UsageError(f"no release of {spec.id} under {folder / 'metadata' / spec.directory}")
-    chosen = release or present[-1]
-    report = settings.report if settings else fetch.log.warning
+    chosen = _folder_release(spec, release, folder)
+    report = settings.report if settings else log.warning
     manifest = folder_manifest(folder, spec.directory, chosen, report)
     versions = {spec.directory: chosen}
     for directory in {d for _, d in spec.table_directories}:
@@ -145,6 +143,19 @@ def in_folder(
     )
 
 
+def _folder_release(spec: registry.TaxonomySpec, release: str | None, folder: Path) -> str:
+    """The asked release if the folder has it, else its newest release of the taxonomy; UsageError otherwise."""
+    present = ours_in(spec, folder)
+    if release is not None and release not in available_releases(folder, spec.directory):
+        raise UsageError(
+            f"{spec.id} release {release} is not in {folder / 'metadata' / spec.directory}"
+            f" (present: {', '.join(present) or 'none'})"
+        )
+    if release is None and not present:
+        raise UsageError(f"no release of {spec.id} under {folder / 'metadata' / spec.directory}")
+    return release or present[-1]
+
+
 def wanted_paths(spec: registry.TaxonomySpec, versions: dict[str, str]) -> list[str]:
     out = []
     for tag in (*KNOWN_TABLES, *KNOWN_VIEWS):
@@ -153,24 +164,24 @@ def wanted_paths(spec: registry.TaxonomySpec, versions: dict[str, str]) -> list[
     return out
 
 
-def folder_manifest(folder: Path, directory: str, version: str, report: object) -> fetch.Manifest | None:
+def folder_manifest(folder: Path, directory: str, version: str, report: object) -> Manifest | None:
     """The newest manifest kept in the folder that lists `directory` at `version`, if any (damaged ones skipped)."""
-    for manifest_version in reversed(fetch.local_manifests(folder)):
+    for manifest_version in reversed(local_manifests(folder)):
         if manifest_version < version:
             break
-        manifest = fetch.read_local_manifest(folder, manifest_version, report)  # type: ignore[arg-type]
+        manifest = read_local_manifest(folder, manifest_version, report)  # type: ignore[arg-type]
         if manifest is not None and manifest.lists(directory, version):
             return manifest
     return None
 
 
 def verify_folder(
-    folder: Path, spec: registry.TaxonomySpec, versions: dict[str, str], manifest: fetch.Manifest | None
+    folder: Path, spec: registry.TaxonomySpec, versions: dict[str, str], manifest: Manifest | None
 ) -> dict[str, Origin]:
     """Origins of the folder's files: a fetch record's entries that still match, then files matching the manifest."""
     origins: dict[str, Origin] = {}
     for directory, version in versions.items():
-        origins.update(fetch.read_origins(folder, directory, version))
+        origins.update(read_origins(folder, directory, version))
     if manifest is None:
         return origins
     for tag in (*KNOWN_TABLES, *KNOWN_VIEWS):

@@ -1,6 +1,6 @@
 """What `load` and `info` read: export documents handed over in memory, and RDF files; and where each graph goes.
 
-Rules (README "Loading and querying"):
+Rules (docs/stores.md):
 - A `Document` goes to its own `graph`, as the exporter named it.
 - Quads (.nq, .trig) keep their graphs. Triples of other files (.nt, .ttl, .jsonld, .rdf, .owl, .xml, each also
   gzipped as .gz) go to `--graph` if given; else to the graph the file describes itself as: an export's file

@@ -1,7 +1,7 @@
 """Validate stage: check RDF against the SHACL shapes in `shapes/`.
 
 Two engines, one verdict. The default compiles the shapes to SPARQL run by Oxigraph over an in-memory store
-(`shacl_sparql`): each focus node is validated once, over the whole graph, at store speed, and any SHACL
+(`compile`, `execute`): each focus node is validated once, over the whole graph, at store speed, and any SHACL
 construct it cannot compile is refused rather than skipped. pyshacl over an rdflib graph is the reference
 (`engine="pyshacl"`), for any shapes; tests/test_validator.py requires both to report the same results. No
 inference: the shapes are written against the asserted triples, which is what a SPARQL user sees.
@@ -21,19 +21,11 @@ import pyoxigraph as ox
 
 from ..rdf.vocab import XSD
 from ..resources import shapes_dir
-from .compile import (
-    NUMERIC,
-    Plan,
-    Result,
-    ShapesGraph,
-    UnsupportedShape,
-    compile_shapes,
-    load,
-    path_name,
-    run,
-    shape_label,
-)
-from .compile import SH as SH_IRI
+from .compile import Plan, compile_shapes
+from .constraints import NUMERIC
+from .execute import Result, load, run
+from .shapes import SH as SH_IRI
+from .shapes import ShapesGraph, UnsupportedShape, path_name, shape_label
 
 if TYPE_CHECKING:  # rdflib and pyshacl load only for the pyshacl engine: the export path never needs them
     import rdflib

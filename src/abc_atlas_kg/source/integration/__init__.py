@@ -23,7 +23,7 @@ from ...fileio import atomic_write, md5_file
 from ...registry.sources import Source
 
 if TYPE_CHECKING:
-    from ..bucket.fetch import Settings
+    from ..bucket.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_FOLDER_FILES = 100_000  # a folder given by mistake (a home directory) is not walked for ever
@@ -106,8 +106,9 @@ def _cached(cache: Path, source: Source) -> Path | None:
 
 def _download(source: Source, cache: Path, mirror: str | None, settings: Settings) -> Path:
     """Download the pinned URL (or the mirror's copy) into the cache, verified; FetchError when it is not right."""
-    from ..bucket import fetch
-    from ..bucket.http import Client
+    from ..bucket.download import download
+    from ..bucket.http import Client, redact
+    from ..bucket.manifests import Listed
 
     url = mirror.rstrip("/") + "/" + source.path if mirror else source.url
     target = _cache_path(cache, source)
@@ -116,12 +117,12 @@ def _download(source: Source, cache: Path, mirror: str | None, settings: Setting
     md5 = source.archive_md5 if archive and source.archive_md5 else source.md5
     downloaded = target.with_name(target.name + ".archive") if archive else target
     base = url.rsplit("/", 1)[0] + "/"
-    settings.report(f"downloading {source.id} from {fetch.redact(url)}")
+    settings.report(f"downloading {source.id} from {redact(url)}")
     with Client(base, timeout=settings.timeout, retries=settings.retries, backoff=settings.backoff,
                 report=settings.report) as client:  # fmt: skip
-        got = fetch._download(client, settings, url, downloaded, fetch.Listed(source.path, size, md5, url))
+        got = download(client, settings, url, downloaded, Listed(source.path, size, md5, url))
     if got is None:
-        raise FetchError(f"{fetch.redact(url)}: not found (404); the source {source.id} was not downloaded")
+        raise FetchError(f"{redact(url)}: not found (404); the source {source.id} was not downloaded")
     if archive:
         _extract(downloaded, source, target)
     return target
