@@ -19,6 +19,7 @@ What the graph holds, for a store that never reasons and for one that does:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -60,11 +61,19 @@ def convert(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Laye
 
 def record_node(iris: Iris, found: CellTypeLink) -> NamedNode:
     """`{kg}mapping/{accession}/{release}/celltypes/{source}/{label}/{CL_x}`: one IRI per record, stable."""
-    parts = (iris.accession, iris.release, LAYER, found.source, found.subject, found.target.replace(":", "_"))
-    return NamedNode(f"{iris.kg}mapping/" + "/".join(iri_segment(part) for part in parts))
+    return NamedNode(
+        _record_base(iris, found.source) + f"{iri_segment(found.subject)}/{found.target.replace(':', '_')}"
+    )
 
 
+def _record_base(iris: Iris, source: str) -> str:
+    parts = (iris.accession, iris.release, LAYER, source)
+    return f"{iris.kg}mapping/" + "".join(f"{iri_segment(part)}/" for part in parts)
+
+
+@lru_cache(maxsize=65536)
 def _class(curie: str) -> NamedNode:
+    """A CL/PCL CURIE's IRI (remembered: a few thousand classes are named by tens of thousands of records)."""
     iri = expand_curie(curie)
     assert iri is not None, curie  # the readers let only CL/PCL ids through
     return NamedNode(iri)
@@ -79,19 +88,25 @@ def _triples(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Ite
     for source in sources:
         yield Triple(source_iri(source), StdTerm.label, Literal(source.id))
     files = {source.id: source_iri(source) for source in sources}
+    bases = {source.id: _record_base(iris, source.id) for source in sources}
+    predicates = {name: skos(name) for name in {found.predicate for found in records.links}}
+    justifications = {name: semapv(name) for name in {found.justification for found in records.links}}
     edges: set[tuple[str, str]] = set()
     for found in records.links:
         subject, target = iris.node(found.subject), _class(found.target)
-        evidence = tuple((StdTerm.seeAlso, NamedNode(doi)) for doi in found.dois) + tuple(
-            (AkgTerm.markerGeneEvidence, Literal(marker)) for marker in found.markers
-        )
+        evidence = ()
+        if found.dois or found.markers:
+            evidence = tuple((StdTerm.seeAlso, NamedNode(doi)) for doi in found.dois) + tuple(
+                (AkgTerm.markerGeneEvidence, Literal(marker)) for marker in found.markers
+            )
+        node = NamedNode(f"{bases[found.source]}{iri_segment(found.subject)}/{found.target.replace(':', '_')}")
         yield from record_triples(
             MappingRecord(
-                record_node(iris, found),
+                node,
                 subject,
-                skos(found.predicate),
+                predicates[found.predicate],
                 target,
-                semapv(found.justification),
+                justifications[found.justification],
                 files[found.source],
                 found.comment,
                 evidence,
@@ -135,16 +150,24 @@ def sssom_tsv(records: CellTypeRecords, context: LayerContext, iris: Iris) -> st
     used = sorted({found.target.partition(":")[0] for found in records.links})
     prefixes = {"skos": SKOS, "semapv": SEMAPV, prefix: iris.namespace} | {p: CURIE_PREFIXES[p] for p in used}
     names = {term.label: term.name for term in taxonomy.terms}
-    rows = sorted(_row(found, prefix, names, records.sources[found.source]) for found in records.links)
+    provenance = {sid: _provenance(source) for sid, source in records.sources.items()}
+    rows = sorted(_row(found, prefix, names, provenance[found.source]) for found in records.links)
     title = f"Cell types of {taxonomy.title}, release {taxonomy.release}"
     header = sssom.header(iris.layer_graph(LAYER).value, taxonomy.release, title, prefixes)
     return header + sssom.table(rows, COLUMNS)
 
 
-def _row(found: CellTypeLink, prefix: str, names: dict[str, str], source: Source) -> tuple[str, ...]:
-    other = [f"source={source.id}", f"source_version={source.version}", f"source_md5={source.md5}"]
+def _provenance(source: Source) -> tuple[str, str]:
+    """The source's `mapping_provider` and `other` pairs, the same on every row it gives."""
+    return source_iri(source).value, _flat(
+        f"source={source.id}|source_version={source.version}|source_md5={source.md5}"
+    )
+
+
+def _row(found: CellTypeLink, prefix: str, names: dict[str, str], provenance: tuple[str, str]) -> tuple[str, ...]:
+    provider, other = provenance
     if found.markers:
-        other.append(f"marker_genes={','.join(found.markers)}")
+        other += f"|marker_genes={_flat(','.join(found.markers))}"
     return (
         f"{prefix}:{iri_segment(found.subject)}",
         names.get(found.subject, ""),
@@ -152,10 +175,10 @@ def _row(found: CellTypeLink, prefix: str, names: dict[str, str], source: Source
         found.target,
         _flat(found.target_label),
         f"semapv:{found.justification}",
-        source_iri(source).value,
+        provider,
         "|".join(found.dois),
         _flat(found.comment),
-        _flat("|".join(other)),
+        other,
     )
 
 
