@@ -246,6 +246,14 @@ class _LayerJob:
     run: Run
     progress: Progress
 
+    def expects_layers(self) -> bool:
+        """Did the user ask for layers (--layers, --integration, --integration-url) or fetch the tables (where sources
+        are fetched too, or found missing offline)? Only then is a layer without sources said in the summary: a local
+        export that never mentions them stays as it was."""
+        given = self.integration
+        asked = self.layers is not None or (given is not None and (given.folder is not None or bool(given.mirror)))
+        return asked or self.run.kinds.get((self.taxonomy.id, self.taxonomy.release)) in ("cache", "bucket")
+
     def settings(self) -> IntegrationSettings:
         """Sources are downloaded only when the tables were fetched too: a local export makes no request.
 
@@ -280,7 +288,10 @@ def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[st
         context = _layer_context(job, job.taxonomy, layer)
         if not context.available():
             missing = ", ".join(sorted(context.sources))
-            notes.append(f"no {layer} layer: its sources are not given or cached ({missing}; see --integration)")
+            if job.expects_layers():
+                notes.append(f"no {layer} layer: its sources are not given or cached ({missing}; see --integration)")
+            else:
+                log.info("no %s layer for %s: no source given or cached (%s)", layer, job.taxonomy.id, missing)
             continue
         records = _layer_records(job, context)
         notes.extend(_layer_document(job, context, records, documents, side_files))
