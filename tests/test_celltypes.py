@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -21,8 +22,10 @@ import celltype_fixtures as fx
 import pyoxigraph as ox
 import pytest
 from bucket import serve, write_manifest
+from click.testing import CliRunner
 from conftest import ATLAS, COMPLETE_RELEASE, run, select
 
+from abc_atlas_kg.cli import main
 from abc_atlas_kg.convert import celltypes as convert
 from abc_atlas_kg.model.celltypes import Bridge, CellTypeLink, CellTypeRecords
 from abc_atlas_kg.model.layers import LayerContext
@@ -353,6 +356,62 @@ def test_aging_clusters_reach_the_exact_class_of_their_supertype(derived: Path, 
     assert {(r["p"].rsplit("#", 1)[1], r["j"].rsplit("/", 1)[1]) for r in found} == {("broadMatch", "MappingChaining")}
 
 
+@pytest.mark.slow
+def test_the_named_queries_answer_alike_on_embedded_oxigraph_and_virtuoso(
+    tmp_path: Path, shared_integration: Path
+) -> None:
+    """WHB (built from its sources: curations and WHBO classes that disagree, unmapped subclusters) loaded into the
+    embedded store, an Oxigraph server and Virtuoso: every cell-type query gives the same rows on each."""
+    import servers
+    from conftest import VIRTUOSO_ENV, load_cli
+
+    fx.whb_release(tmp_path / "src", shared_integration)
+    export(tmp_path / "out", "WHB-taxonomy", "--source", tmp_path / "src", "--integration", shared_integration)
+    files = sorted((tmp_path / "out").rglob("*.nq"))
+    cases = [("cell-types", {"label": "CS202210140_1"}), ("cell-types", {"pattern": "^Mgl_"}), ("unmapped", {}),
+             ("conflicts", {}), ("conflicts", {"source": "tdt-whb-neurons"})]  # fmt: skip
+    store = tmp_path / "embedded"
+    assert load_cli(*files, "--store", store, "--no-vocabulary").exit_code == 0
+    expected = [query(store, name, **params) for name, params in cases]
+    assert all(expected) and len(expected[2]) > 3000 and expected[3]
+    for folder in ("oxigraph", "virtuoso"):
+        (tmp_path / folder).mkdir()
+    started = [servers.start_oxigraph(tmp_path / "oxigraph")]
+    try:
+        try:
+            started.append(servers.start_virtuoso(tmp_path / "virtuoso"))
+        except FileNotFoundError:
+            if os.environ.get("ABC_KG_REQUIRE_SERVERS"):
+                raise
+        for server in started:
+            env = VIRTUOSO_ENV if "sparql-graph-crud" in server.endpoint else None
+            loaded = load_cli(*files, "--endpoint", server.endpoint, "--no-vocabulary", env=env)
+            assert loaded.exit_code == 0, loaded.stderr
+            for (name, params), rows in zip(cases, expected, strict=True):
+                pairs = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
+                result = CliRunner(env=env).invoke(main, ["query", name, *pairs, "--endpoint", server.endpoint,
+                                                          "--format", "json"], catch_exceptions=False)  # fmt: skip
+                assert result.exit_code == 0, result.stderr
+                assert _rows(json.loads(result.stdout)) == _rows(rows), (server.endpoint, name, params)
+    finally:
+        for server in started:
+            server.stop()
+
+
+def _rows(rows: list[dict[str, object]]) -> list[tuple[tuple[str, str], ...]]:
+    """Rows as sorted (column, text) pairs: stores may order ties differently, and GROUP_CONCAT's order (the DOIs
+    and marker genes) is the store's choice, so those lists compare as sorted; empty values as absent."""
+    concatenated = {"dois": " ", "markers": ","}
+
+    def text(column: str, value: object) -> str:
+        if column in concatenated:
+            return concatenated[column].join(sorted(str(value).split(concatenated[column])))
+        return str(value)
+
+    # an empty GROUP_CONCAT is "" on Virtuoso and unbound (left out) on Oxigraph
+    return sorted(tuple(sorted((k, text(k, v)) for k, v in row.items() if v != "")) for row in rows)
+
+
 # --- reasoning: the layer and the CL components together stay true, and the bridge is an identity -------------------
 
 
@@ -520,6 +579,67 @@ def test_with_the_release_graph_a_subject_must_be_one_of_its_cell_sets(tmp_path:
     union = list(release.triples(taxonomy))
     assert validate(union + triples).conforms
     assert "CS20230722_CLAS_99" in _messages(union + moved)
+
+
+# --- readers: malformed input is one problem naming file, row, column and value -------------------------------------
+
+TDT_HEADER = "cell_set_accession\tcell_label\tlabelset\tcell_ontology_term_id\tcell_ontology_term\n"
+OWL_HEAD = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:owl="http://www.w3.org/2002/07/owl#">
+  <owl:NamedIndividual rdf:about="https://purl.brain-bican.org/ontology/CCN20230722/CS20230722_CLAS_01">
+    <rdf:type><owl:Restriction>
+      <owl:onProperty rdf:resource="http://purl.obolibrary.org/obo/RO_0015002"/>
+      <owl:someValuesFrom rdf:resource="%s"/>
+    </owl:Restriction></rdf:type>
+  </owl:NamedIndividual>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "text", "where"),
+    [
+        ("tdt", "annotation.tsv", TDT_HEADER + "CS20230722_CLAS_01\t01 IT-ET Glut\tclass\tCL:54\tneuron\n",
+         "row 2, column 'cell_ontology_term_id': is not a CL or PCL id (CL:nnnnnnn, PCL:nnnnnnn) (value 'CL:54')"),
+        ("tdt", "annotation.tsv", "cell_label\tlabelset\n01\tclass\n", "row 1: lacks the column(s)"),
+        ("cas_json", "cas.json", json.dumps({"annotations": [{"cell_set_accession": "CS1", "cell_label": 7}]}),
+         "row 1, column 'cell_label': expected a string or null (value '7')"),
+        ("cas_json", "cas.json", '{"annotations": [', "is not valid JSON"),
+        ("pcl_mapping", "mapping.json", json.dumps({"exact": {"CS20230722_CLAS_01": {"id": "UBERON:0000955"}}}),
+         "column 'exact/CS20230722_CLAS_01/id': is not a CL or PCL id (value \"'UBERON:0000955'\")"),
+        ("cl_component", "comp.owl", OWL_HEAD % "http://purl.obolibrary.org/obo/UBERON_0000955",
+         "RO_0015002 some names a class outside CL/PCL (value 'http://purl.obolibrary.org/obo/UBERON_0000955')"),
+        ("cl_component", "comp.owl", "<rdf:RDF", "is not valid RDF/XML"),
+        ("whbo_class_base", "base.tsv",
+         "defined_class\tprefLabel\tCluster_ID\tIndividual\tGross_cell_type\n"
+         "http://purl.obolibrary.org/obo/PCL_0051005\tMgl_4\tCS202210140_5\thttp://purl.obolibrary.org/obo/pcl/CS202210140_6\tCL:0000129\n",
+         "row 2, column 'Individual': is not the IRI of the cell set CS202210140_5"),
+    ],
+)  # fmt: skip
+def test_a_malformed_source_is_an_input_error_naming_file_row_column_and_value(
+    tmp_path: Path, reader: str, name: str, text: str, where: str
+) -> None:
+    import importlib
+
+    from abc_atlas_kg.errors import InputError
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    module = importlib.import_module(f"abc_atlas_kg.source.integration.readers.{reader}")
+    with pytest.raises(InputError) as raised:
+        module.read(path)
+    assert str(path) in str(raised.value) and where in str(raised.value), str(raised.value)
+
+
+def test_curators_dois_become_doi_iris_and_markers_a_list() -> None:
+    from abc_atlas_kg.source.integration.readers.curation import dois, markers
+
+    written = "https://doi.org/10.1084%2Fjem.20110345|https://doi.org/10.1038. https://10.5281/zenodo.17543831,doi:10.3389/fncel.2015.00480; DOI:10.1126/science.adf6812. mousebrain.org"
+    assert dois(written) == (
+        "https://doi.org/10.1084/jem.20110345", "https://doi.org/10.5281/zenodo.17543831",
+        "https://doi.org/10.3389/fncel.2015.00480", "https://doi.org/10.1126/science.adf6812",
+    )  # fmt: skip
+    assert markers("DOCK8|PAX5|FCRL1") == ("DOCK8", "PAX5", "FCRL1") and markers("Crx,Gngt1, Crx") == ("Crx", "Gngt1")
 
 
 # --- the fetch path -----------------------------------------------------------------------------------------------
