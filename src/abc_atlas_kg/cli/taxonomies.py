@@ -15,7 +15,7 @@ def taxonomies() -> None:
     from .. import registry
     from ..registry import sources
 
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             "id",
             "accession",

@@ -94,7 +94,7 @@ def _triples(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Ite
     edges: set[tuple[str, str]] = set()
     for found in records.links:
         subject, target = iris.node(found.subject), _class(found.target)
-        evidence = ()
+        evidence: tuple[tuple[NamedNode, NamedNode | Literal], ...] = ()
         if found.dois or found.markers:
             evidence = tuple((StdTerm.seeAlso, NamedNode(doi)) for doi in found.dois) + tuple(
                 (AkgTerm.markerGeneEvidence, Literal(marker)) for marker in found.markers

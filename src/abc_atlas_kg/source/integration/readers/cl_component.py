@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ....errors import InputError, Problem
 
@@ -85,14 +86,14 @@ def read(path: Path) -> ClComponent:
     problems: list[Problem] = []
     classes: dict[str, list[str]] = {}
     exemplar: dict[str, list[str]] = {}
-    for row in store.query(TYPED_SOME):
+    for row in _select(store, TYPED_SOME):
         _add(classes, row["individual"], row["class"], "rdf:type RO_0015002 some", where, problems)
-    for row in store.query(EXEMPLAR_OF_CLASS):
+    for row in _select(store, EXEMPLAR_OF_CLASS):
         _add(exemplar, row["individual"], row["class"], "RO_0015001 hasValue", where, problems)
     if problems:
         raise InputError(problems)
-    labels = {row["node"].value: row["label"].value for row in store.query(LABELS)}
-    versions = [row["version"].value for row in store.query(VERSION)]
+    labels = {row["node"].value: row["label"].value for row in _select(store, LABELS)}
+    versions = [row["version"].value for row in _select(store, VERSION)]
     individuals = tuple(
         ComponentIndividual(iri, labels.get(iri), tuple(classes.get(iri, ())), tuple(exemplar.get(iri, ())))
         for iri in sorted(classes.keys() | exemplar.keys())
@@ -100,6 +101,15 @@ def read(path: Path) -> ClComponent:
     named = {c for i in individuals for c in i.classes + i.exemplar_of}
     class_labels = {c: labels[OBO + c.replace(":", "_")] for c in sorted(named) if OBO + c.replace(":", "_") in labels}
     return ClComponent(path, versions[0] if versions else None, individuals, class_labels)
+
+
+def _select(store: Any, query: str) -> Any:
+    """The solutions of a SELECT (pyoxigraph types query() as any of its three result kinds)."""
+    import pyoxigraph as ox
+
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
 
 
 def _add(found: dict[str, list[str]], individual: object, cls: object, pattern: str, where: str,
