@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from ..model.celltypes import CHAINED, LAYER, CellTypeLink, CellTypeRecords
+from ..model.celltypes import CHAINED, LAYER, CellTypeLink, CellTypeRecords, collector_paused
 from ..model.layers import LayerContext
 from ..rdf.vocab import CURIE_PREFIXES, SEMAPV, SKOS, AkgTerm, StdTerm, expand_curie, semapv, skos
 from ..registry.sources import Source
@@ -48,15 +48,19 @@ COLUMNS = (
 
 
 def convert(records: CellTypeRecords, context: LayerContext, iris: Iris) -> LayerOutput:
+    """The layer's triples (made here, with the collector paused as while reading: tens of thousands of small
+    acyclic objects), its SSSOM TSV and its summary."""
     taxonomy = context.taxonomy
     side_files = {}
-    if records.links:
-        side_files[f"{taxonomy.accession}.{LAYER}.sssom.tsv"] = sssom_tsv(records, context, iris)
+    with collector_paused():
+        triples = list(_triples(records, context, iris))
+        if records.links:
+            side_files[f"{taxonomy.accession}.{LAYER}.sssom.tsv"] = sssom_tsv(records, context, iris)
     linked = len(records.linked())
     summary = (
         f"{linked} cell sets linked to CL/PCL by {len(records.links)} records from {len(records.sources)} source(s)"
     )
-    return LayerOutput(_triples(records, context, iris), side_files, summary)
+    return LayerOutput(iter(triples), side_files, summary)
 
 
 def record_node(iris: Iris, found: CellTypeLink) -> NamedNode:

@@ -213,12 +213,12 @@ def broader_classes(parsed: Iterable[Any]) -> Broader:
 
 def link(context: LayerContext) -> CellTypeRecords:
     """Every cell-type link of the release, from each located source, then those chained from linked taxonomies."""
-    with _collector_paused():
+    with collector_paused():
         return _link(context)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Reading the sources makes some 100,000 small acyclic objects (tuples, dicts, strings) in a process whose heap
     already holds the release: each cyclic-GC pass would walk all of it, for a third of the reading time. Reference
     counting still frees everything; the collector runs again afterwards."""
