@@ -39,7 +39,10 @@ def test_taxonomies_lists_the_registry() -> None:
     result = run("taxonomies")
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if line.startswith("WMB-taxonomy"))
-    assert line.split() == ["WMB-taxonomy", "CCN20230722", "10090", "WMB-taxonomy", "20230830,20231215"]
+    assert line.split()[:5] == ["WMB-taxonomy", "CCN20230722", "10090", "WMB-taxonomy", "20230830,20231215"]
+    assert "celltypes" in line.split()[5].split(",")  # the integration layers whose sources serve it
+    seaad = next(line for line in result.stdout.splitlines() if line.startswith("SEAAD-taxonomy"))
+    assert seaad.split()[-1] == "none" and "SEAAD-taxonomy" in result.stderr  # no public source: said, not silent
 
 
 def test_export_prints_the_written_files_on_stdout_and_a_summary_on_stderr(sample_export: Export) -> None:

@@ -35,6 +35,14 @@ CAR3_1 = "0001 CLA-EPd-CTX Car3 Glut_1"
 CAR3_2 = "0002 CLA-EPd-CTX Car3 Glut_2"
 
 # name -> (parameters, expected CSV rows: header first). Every named query must have a case here.
+# The complete fixture is loaded without the cell-type layer: its queries answer with the header only (they are
+# compiled and run on every store all the same); tests/test_celltypes.py checks their answers on the real layer.
+CELL_TYPE_QUERIES: dict[str, tuple[list[str], list[list[str]]]] = {
+    "cell-types": (["label=CS20230722_CLUS_0001"], [["label", "version", "name", "relation", "class", "classLabel",
+                   "source", "justification", "comment", "dois", "markers"]]),
+    "unmapped": ([], [["taxonomy", "version", "level", "term", "name"]]),
+    "conflicts": (["source=tdt-wmb"], [["label", "version", "name", "from", "class", "to", "otherClass"]]),
+}  # fmt: skip
 EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "lineage": (
         ["label=CS20230722_CLUS_0001"],
@@ -91,6 +99,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
             ["CCN20230722", G, "4", "cluster", "5"],
         ],
     ),
+    **CELL_TYPE_QUERIES,
 }
 
 TARGETS = ["embedded", "oxigraph", "virtuoso"]

@@ -262,16 +262,35 @@ class _LayerJob:
     def fetch_settings(self) -> Settings | None:
         return self.options.fetch
 
+    def expects_layers(self) -> bool:
+        """Did the user ask for layers (--layers, --integration, --integration-url) or fetch the tables (where sources
+        are fetched too, or found missing offline)? Only then is a layer without sources said in the summary: a local
+        export that never mentions them stays as it was."""
+        given = self.options.integration
+        asked = self.options.layers is not None or (
+            given is not None and (given.folder is not None or bool(given.mirror))
+        )
+        return asked or self.run.kinds.get((self.taxonomy.id, self.taxonomy.release)) in ("cache", "bucket")
+
     def settings(self) -> IntegrationSettings:
-        """Sources are downloaded only when the tables were fetched too: a local export makes no request."""
+        """Sources are downloaded only when the tables were fetched too: a local export makes no request.
+
+        And only from where the user points: the sources' public URLs when the tables come from the public bucket,
+        the `--integration-url` mirror otherwise. Tables read from a mirror of the bucket (`--base-url`, a test's
+        127.0.0.1 server, a site behind a firewall) never send abc-kg to GitHub on their own.
+        """
         from dataclasses import replace as replaced
 
+        from .defaults import DEFAULT_BASE_URL
         from .source.integration import IntegrationSettings
 
         kind = self.run.kinds.get((self.taxonomy.id, self.taxonomy.release), "folder")
         given = self.options.integration or IntegrationSettings()
         offline = self.fetch_settings is None or self.fetch_settings.offline
-        return replaced(given, download=kind in ("cache", "bucket") and not offline)
+        public = self.fetch_settings is not None and self.fetch_settings.base_url.rstrip(
+            "/"
+        ) == DEFAULT_BASE_URL.rstrip("/")
+        return replaced(given, download=kind in ("cache", "bucket") and not offline and (public or bool(given.mirror)))
 
 
 def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[str, str]) -> list[str]:
@@ -287,7 +306,10 @@ def _build_layers(job: _LayerJob, documents: list[Document], side_files: dict[st
         context = _layer_context(job, job.taxonomy, layer)
         if not context.available():
             missing = ", ".join(sorted(context.sources))
-            notes.append(f"no {layer} layer: its sources are not given or cached ({missing}; see --integration)")
+            if job.expects_layers():
+                notes.append(f"no {layer} layer: its sources are not given or cached ({missing}; see --integration)")
+            else:
+                log.info("no %s layer for %s: no source given or cached (%s)", layer, job.taxonomy.id, missing)
             continue
         records = _layer_records(job, context)
         notes.extend(_layer_document(job, context, records, documents, side_files))
@@ -311,7 +333,8 @@ def _layer_context(job: _LayerJob, taxonomy: model.Taxonomy, layer: str) -> Laye
             job.run.layer_records[key] = _layer_records(job, other)
         return job.run.layer_records[key]
 
-    return LayerContext(layer, taxonomy, located, linked, layer_records)
+    options = job.options.integration.options if job.options.integration is not None else frozenset()
+    return LayerContext(layer, taxonomy, located, linked, layer_records, options=options)
 
 
 def _layer_records(job: _LayerJob, context: LayerContext) -> Any:

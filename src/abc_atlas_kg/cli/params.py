@@ -255,6 +255,12 @@ layer_options = _options(
             help="Comma-separated integration layers to build (celltypes, anatomy, genes), or 'none'. Default: "
             "every layer whose sources are given or cached (downloaded too when the tables are fetched).",
         ),
+        click.option(
+            "--owl-view",
+            is_flag=True,
+            help="Also state each exact cell-type link in CL's own OWL pattern on the cell set (rdf:type "
+            "[owl:Restriction; owl:onProperty RO:0015002; owl:someValuesFrom CL:x]), for users who reason with CL.",
+        ),
     ]
 )
 """Which integration layers to build and where their sources are: `export` and `load`."""
@@ -266,6 +272,7 @@ def integration_settings(options: dict[str, Any]) -> dict[str, Any]:
     from ..source.integration import IntegrationSettings
 
     folder, mirror, chosen = options.pop("integration"), options.pop("integration_url"), options.pop("layers")
+    switched = frozenset({"owl-view"} if options.pop("owl_view", False) else ())
     layers: tuple[str, ...] | None = None
     if chosen is not None:
         names = [] if chosen.strip() == "none" else [n.strip() for n in chosen.split(",") if n.strip()]
@@ -274,7 +281,7 @@ def integration_settings(options: dict[str, Any]) -> dict[str, Any]:
             known = ", ".join(sources.implemented_layers()) or "none implemented yet"
             raise click.BadParameter(f"unknown layer(s) {', '.join(unknown)} (known: {known})", param_hint="--layers")
         layers = tuple(names)
-    return {"integration": IntegrationSettings(folder=folder, mirror=mirror), "layers": layers}
+    return {"integration": IntegrationSettings(folder=folder, mirror=mirror, options=switched), "layers": layers}
 
 
 def build_options(

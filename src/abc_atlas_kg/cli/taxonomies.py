@@ -7,15 +7,46 @@ import click
 
 @click.command()
 def taxonomies() -> None:
-    """List the taxonomies abc-kg knows: id, accession, species, ABC directory and releases."""
+    """List the taxonomies abc-kg knows: id, accession, species, ABC directory, releases and integration layers.
+
+    The last column names the integration layers (cell types, ...) whose public sources serve the taxonomy, or
+    `none` where no source keyed by its accession exists; a line on stderr says which those are.
+    """
     from .. import registry
+    from ..registry import sources
 
     rows: list[tuple[str, ...]] = [
-        ("id", "accession", "species (NCBITaxon)", "directory", "known releases (offline hints; see `releases`)")
+        (
+            "id",
+            "accession",
+            "species (NCBITaxon)",
+            "directory",
+            "known releases (offline hints; see `releases`)",
+            "layers",
+        )
     ]
+    without = []
     for spec in registry.taxonomies().values():
-        rows.append((spec.id, spec.accession, ",".join(spec.species), spec.directory, ",".join(spec.known_releases)))
+        layers = [layer for layer in sources.implemented_layers() if sources.for_taxonomy(spec.id, layer)]
+        if not layers:
+            without.append(spec.id)
+        rows.append(
+            (
+                spec.id,
+                spec.accession,
+                ",".join(spec.species),
+                spec.directory,
+                ",".join(spec.known_releases),
+                ",".join(layers) or "none",
+            )
+        )
     echo_table(rows)
+    if without and sources.implemented_layers():
+        click.echo(
+            f"layers none: no public source ({', '.join(sources.implemented_layers())}) is keyed by the accession of "
+            f"{', '.join(without)}; their exports have no integration layer",
+            err=True,
+        )
 
 
 def echo_table(rows: list[tuple[str, ...]]) -> None:

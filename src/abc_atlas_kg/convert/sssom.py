@@ -42,7 +42,8 @@ def sssom_tsv(taxonomy: Taxonomy, base_iri: str = DEFAULT_BASE_IRI, kg_iri: str 
             prefixes[prefix] = CURIE_PREFIXES[prefix]
     names = {term.label: term.name for term in taxonomy.terms}
     rows = sorted(_row(mapping, taxonomy.accession, names) for mapping in taxonomy.mappings)
-    return _header(taxonomy, iris.mappings_graph.value, prefixes) + _table(rows)
+    title = f"Mappings of {taxonomy.title}, release {taxonomy.release}"
+    return header(iris.mappings_graph.value, taxonomy.release, title, prefixes) + table(rows)
 
 
 def _prefix(target: ExternalNode) -> str:
@@ -68,14 +69,17 @@ def _row(mapping: TermMapping, accession: str, names: dict[str, str]) -> tuple[s
     )
 
 
-def _header(taxonomy: Taxonomy, mapping_set_id: str, prefixes: dict[str, str]) -> str:
-    """The YAML metadata block, each line behind `#`; strings JSON-quoted, which is valid YAML."""
+def header(mapping_set_id: str, version: str, title: str, prefixes: dict[str, str]) -> str:
+    """The YAML metadata block, each line behind `#`; strings JSON-quoted, which is valid YAML.
+
+    Every mapping set abc-kg writes (the mappings graph's, an integration layer's) has this header.
+    """
     lines = ["curie_map:"]
     lines += [f"  {prefix}: {json.dumps(namespace)}" for prefix, namespace in sorted(prefixes.items())]
     lines += [
         f"mapping_set_id: {json.dumps(mapping_set_id)}",
-        f"mapping_set_version: {json.dumps(taxonomy.release)}",
-        f"mapping_set_title: {json.dumps(f'Mappings of {taxonomy.title}, release {taxonomy.release}')}",
+        f"mapping_set_version: {json.dumps(version)}",
+        f"mapping_set_title: {json.dumps(title)}",
         f"license: {json.dumps(LICENSE)}",
         "creator_label:",
         '  - "abc-atlas-kg developers"',
@@ -83,9 +87,10 @@ def _header(taxonomy: Taxonomy, mapping_set_id: str, prefixes: dict[str, str]) -
     return "".join(f"# {line}\n" for line in lines)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
+def table(rows: list[tuple[str, ...]], columns: tuple[str, ...] = COLUMNS) -> str:
+    """The TSV body: a header row of SSSOM slot names, then the rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     writer.writerows(rows)
     return buffer.getvalue()

@@ -25,6 +25,7 @@ class LayerContext:
     linked: Callable[[str], Taxonomy]  # another taxonomy's model (read from the same place)
     layer_records: Callable[[str, str], Any]  # (taxonomy id, layer) → that taxonomy's records of the layer
     warnings: list[str] = field(default_factory=list)
+    options: frozenset[str] = frozenset()  # layer options the user switched on (e.g. "owl-view", --owl-view)
 
     def warn(self, message: str) -> None:
         """One warning line for the user (shown once, on stderr, with the export's summary)."""

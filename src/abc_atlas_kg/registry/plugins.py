@@ -32,7 +32,9 @@ ENRICHMENT_STEPS: dict[str, str] = {
 }
 
 # Integration layers: name → (model function, convert function). See model/layers.py for the interface.
-LAYERS: dict[str, tuple[str, str]] = {}
+LAYERS: dict[str, tuple[str, str]] = {
+    "celltypes": ("model.celltypes:link", "convert.celltypes:convert"),
+}
 
 # Readers of integration source files: name → function(path) returning the parsed source.
 # The modules named here are written by the layer that first needs them; a name only has to exist to validate.

@@ -44,6 +44,7 @@ class IntegrationSettings:
     folder: Path | None = None  # --integration DIR
     mirror: str | None = None  # --integration-url: a server laid out like the shared samples (source.path)
     download: bool = False  # may sources be downloaded (the tables are fetched, not --offline)?
+    options: frozenset[str] = frozenset()  # layer options switched on (e.g. "owl-view"), handed to every layer
 
 
 def locate_sources(
