@@ -18,7 +18,7 @@ What the graph holds, for a store that never reasons and for one that does:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -84,13 +84,8 @@ def _class(curie: str) -> NamedNode:
 
 
 def _triples(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Iterator[Triple]:
-    taxonomy = context.taxonomy
-    title = f"cell types of {taxonomy.accession} release {taxonomy.release}"
     sources = list(records.sources.values())
-    yield from graph_triples(LAYER, title, iris, sources)
-    yield Triple(iris.release_node, StdTerm.isVersionOf, iris.taxonomy)  # which taxonomy the subjects are of
-    for source in sources:
-        yield Triple(source_iri(source), StdTerm.label, Literal(source.id))
+    yield from _graph(context, iris, sources)
     files = {source.id: source_iri(source) for source in sources}
     bases = {source.id: _record_base(iris, source.id) for source in sources}
     predicates = {name: skos(name) for name in {found.predicate for found in records.links}}
@@ -98,11 +93,7 @@ def _triples(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Ite
     edges: set[tuple[str, str]] = set()
     for found in records.links:
         subject, target = iris.node(found.subject), _class(found.target)
-        evidence: tuple[tuple[NamedNode, NamedNode | Literal], ...] = ()
-        if found.dois or found.markers:
-            evidence = tuple((StdTerm.seeAlso, NamedNode(doi)) for doi in found.dois) + tuple(
-                (AkgTerm.markerGeneEvidence, Literal(marker)) for marker in found.markers
-            )
+        evidence = _evidence(found.dois, found.markers)
         node = NamedNode(f"{bases[found.source]}{iri_segment(found.subject)}/{found.target.replace(':', '_')}")
         yield from record_triples(
             MappingRecord(
@@ -123,6 +114,22 @@ def _triples(records: CellTypeRecords, context: LayerContext, iris: Iris) -> Ite
         yield Triple(iris.node(bridge.subject), StdTerm.sameAs, NamedNode(bridge.iri))
     if OWL_VIEW in context.options:
         yield from _owl_view(records, iris)
+
+
+def _graph(context: LayerContext, iris: Iris, sources: list[Source]) -> Iterator[Triple]:
+    """The layer graph node, its sources, and which taxonomy the subjects are of."""
+    taxonomy = context.taxonomy
+    title = f"cell types of {taxonomy.accession} release {taxonomy.release}"
+    yield from graph_triples(LAYER, title, iris, sources)
+    yield Triple(iris.release_node, StdTerm.isVersionOf, iris.taxonomy)
+    for source in sources:
+        yield Triple(source_iri(source), StdTerm.label, Literal(source.id))
+
+
+def _evidence(dois: Sequence[str], markers: Sequence[str]) -> tuple[tuple[NamedNode, NamedNode | Literal], ...]:
+    """The curator's evidence on a record: papers as DOI IRIs, marker genes as symbols."""
+    papers = tuple((StdTerm.seeAlso, NamedNode(doi)) for doi in dois)
+    return papers + tuple((AkgTerm.markerGeneEvidence, Literal(marker)) for marker in markers)
 
 
 def _owl_view(records: CellTypeRecords, iris: Iris) -> Iterator[Triple]:

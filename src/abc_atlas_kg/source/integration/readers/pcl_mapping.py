@@ -82,7 +82,9 @@ def _string(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _section(document: dict[str, Any], key: str, where: str, problems: list[Problem], one: bool) -> dict[str, list]:
+def _section(
+    document: dict[str, Any], key: str, where: str, problems: list[Problem], one: bool
+) -> dict[str, list[PclClass]]:
     section = document.get(key, {})
     if not isinstance(section, dict):
         problems.append(Problem(where, "expected an object of labels", column=key, value=repr(section)[:60]))
@@ -112,12 +114,20 @@ def _class(item: Any, path: str, where: str, problems: list[Problem]) -> PclClas
     if not isinstance(identifier, str) or not CELL_TYPE_ID.fullmatch(identifier):
         problems.append(Problem(where, "is not a CL or PCL id", column=f"{path}/id", value=repr(identifier)[:60]))
         return None
-    via = item.get("via", [])
+    via = _via(item.get("via", []), path, where, problems)
+    ic = _ic(item.get("ic"), path, where, problems)
+    return PclClass(identifier, _string(item.get("label")), via, ic)
+
+
+def _via(via: Any, path: str, where: str, problems: list[Problem]) -> tuple[str, ...]:
     if not isinstance(via, list) or not all(isinstance(v, str) and v.strip() for v in via):
         problems.append(Problem(where, "expected a list of ids", column=f"{path}/via", value=repr(via)[:60]))
-        via = []
-    ic = item.get("ic")
+        return ()
+    return tuple(via)
+
+
+def _ic(ic: Any, path: str, where: str, problems: list[Problem]) -> float | None:
     if ic is not None and (isinstance(ic, bool) or not isinstance(ic, int | float)):
         problems.append(Problem(where, "expected a number", column=f"{path}/ic", value=repr(ic)[:60]))
-        ic = None
-    return PclClass(identifier, _string(item.get("label")), tuple(via), None if ic is None else float(ic))
+        return None
+    return None if ic is None else float(ic)

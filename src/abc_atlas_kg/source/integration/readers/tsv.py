@@ -46,27 +46,35 @@ def read(
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
-            header = next(reader, None)
-            if not header:
-                raise InputError([Problem(str(path), "is empty: expected a header row")])
-            columns = tuple(cell.strip() for cell in header)
-            missing = [c for c in required if c not in columns]
-            if missing:
-                raise InputError([Problem(str(path), f"lacks the column(s) {', '.join(missing)}", row=1)])
+            columns = _header(path, next(reader, None), required)
             kept = [i for i, c in enumerate(columns) if keep is None or c in keep]
             names = tuple(columns[i] for i in kept)
-            rows = []
-            for number, record in enumerate(reader, start=2):
-                if number - 2 < skip_rows or not "".join(record).strip():
-                    continue
-                if len(record) > len(columns):
-                    raise InputError(
-                        [Problem(str(path), f"has {len(record)} fields but the header has {len(columns)}", row=number)]
-                    )
-                record += [""] * (len(columns) - len(record))
-                rows.append((number, {name: record[i].strip() for name, i in zip(names, kept, strict=True)}))
+            rows = [
+                (number, {name: record[i].strip() for name, i in zip(names, kept, strict=True)})
+                for number, record in _records(path, reader, len(columns), skip_rows)
+            ]
     except UnicodeDecodeError as err:
         raise InputError([Problem(str(path), f"is not UTF-8 text ({err.reason})")]) from None
     except csv.Error as err:
         raise InputError([Problem(str(path), f"is not a valid TSV file: {err}")]) from None
     return TsvTable(path, names, tuple(rows))
+
+
+def _header(path: Path, header: list[str] | None, required: tuple[str, ...]) -> tuple[str, ...]:
+    if not header:
+        raise InputError([Problem(str(path), "is empty: expected a header row")])
+    columns = tuple(cell.strip() for cell in header)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise InputError([Problem(str(path), f"lacks the column(s) {', '.join(missing)}", row=1)])
+    return columns
+
+
+def _records(path: Path, reader: Iterator[list[str]], width: int, skip_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(file row number, cells padded to the header's width) of every non-blank data row after `skip_rows`."""
+    for number, record in enumerate(reader, start=2):
+        if number - 2 < skip_rows or not "".join(record).strip():
+            continue
+        if len(record) > width:
+            raise InputError([Problem(str(path), f"has {len(record)} fields but the header has {width}", row=number)])
+        yield number, record + [""] * (width - len(record))
